@@ -1,0 +1,448 @@
+import { JwtConfigError } from './errors.js';
+import type { StandardSchemaV1 } from './internal/standard-schema.js';
+import { familyOf, type PreparedKey, prepareAsymmetric, prepareSecret } from './tokens/keys.js';
+import {
+  ALGORITHMS,
+  type Algorithm,
+  type Duration,
+  type JwtManagerOptions,
+  type TokenLocation,
+} from './types.js';
+
+export const TOKEN_LOCATIONS = [
+  'headers',
+  'cookies',
+  'query_string',
+  'json',
+  'connection_params',
+] as const satisfies readonly TokenLocation[];
+
+/** Every default in one place (flask-jwt-extended's, in camelCase). */
+export const DEFAULTS = {
+  algorithm: 'HS256',
+  accessTokenExpires: '15m',
+  refreshTokenExpires: '30d',
+  tokenLocation: ['headers'],
+  identityClaim: 'sub',
+  verifySub: true,
+  decodeLeeway: 0,
+  encodeNbf: true,
+  headerName: 'Authorization',
+  headerType: 'Bearer',
+  queryStringName: 'jwt',
+  queryStringValuePrefix: '',
+  jsonKey: 'access_token',
+  refreshJsonKey: 'refresh_token',
+  connectionParamsKey: 'token',
+  accessCookieName: 'access_token_cookie',
+  refreshCookieName: 'refresh_token_cookie',
+  accessCookiePath: '/',
+  refreshCookiePath: '/',
+  cookieSecure: false,
+  sessionCookie: true,
+  cookieCsrfProtect: true,
+  csrfInCookies: true,
+  csrfCheckForm: false,
+  csrfMethods: ['POST', 'PUT', 'PATCH', 'DELETE'],
+  accessCsrfCookieName: 'csrf_access_token',
+  refreshCsrfCookieName: 'csrf_refresh_token',
+  accessCsrfCookiePath: '/',
+  refreshCsrfCookiePath: '/',
+  accessCsrfHeaderName: 'X-CSRF-TOKEN',
+  refreshCsrfHeaderName: 'X-CSRF-TOKEN',
+  accessCsrfFieldName: 'csrf_token',
+  refreshCsrfFieldName: 'csrf_token',
+  maxTokenLength: 8192,
+  cacheMaxSize: 10_000,
+} as const;
+
+/** Max-Age of non-session cookies, as flask-jwt-extended (about one year). */
+export const COOKIE_MAX_AGE = 31_540_000;
+
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 } as const;
+const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$/;
+
+/**
+ * Seconds of a duration (number of seconds, or `'30s'`, `'15m'`, `'12h'`, `'30d'`, `'2w'`);
+ * throws JwtConfigError naming `option` on anything else (`'banana'`, `true`, negative, NaN).
+ */
+export function parseDuration(option: string, value: unknown): number {
+  if (typeof value === 'number') {
+    if (Number.isFinite(value) && value >= 0) return value;
+    throw new JwtConfigError(option, 'must be a finite, non-negative number of seconds');
+  }
+  if (typeof value === 'string') {
+    const match = DURATION_RE.exec(value.trim());
+    if (match) return Number(match[1]) * UNIT_SECONDS[match[2] as keyof typeof UNIT_SECONDS];
+  }
+  throw new JwtConfigError(
+    option,
+    "must be a number of seconds or a string like '30s', '15m', '12h', '30d' (got " +
+      `${typeof value === 'string' ? JSON.stringify(value.slice(0, 20)) : typeof value})`,
+  );
+}
+
+function parseExpiry(
+  option: string,
+  value: Duration | false | undefined,
+  fallback: Duration,
+): number | false {
+  if (value === false) return false;
+  return parseDuration(option, value ?? fallback);
+}
+
+type Options = JwtManagerOptions<any, any, any>;
+
+/** The validated, frozen configuration a manager runs on. */
+export interface ResolvedConfig {
+  readonly algorithm: Algorithm;
+  readonly decodeAlgorithms: ReadonlySet<Algorithm>;
+  /** Key that signs new tokens (absent when encodeKeyLoader supplies it, or for verify-only asymmetric setups). */
+  readonly signingKey: PreparedKey | undefined;
+  /** Key that verifies tokens (absent when decodeKeyLoader supplies it). */
+  readonly verifyKey: PreparedKey | undefined;
+  readonly accessTokenExpires: number | false;
+  readonly refreshTokenExpires: number | false;
+  readonly tokenLocation: readonly TokenLocation[];
+  readonly identityClaim: string;
+  readonly verifySub: boolean;
+  readonly encodeAudience: string | readonly string[] | undefined;
+  readonly decodeAudience: readonly string[] | undefined;
+  readonly encodeIssuer: string | undefined;
+  readonly decodeIssuer: readonly string[] | undefined;
+  readonly decodeLeeway: number;
+  readonly encodeNbf: boolean;
+  readonly headerName: string;
+  readonly headerType: string;
+  readonly queryStringName: string;
+  readonly queryStringValuePrefix: string;
+  readonly jsonKey: string;
+  readonly refreshJsonKey: string;
+  readonly connectionParamsKey: string;
+  readonly accessCookieName: string;
+  readonly refreshCookieName: string;
+  readonly accessCookiePath: string;
+  readonly refreshCookiePath: string;
+  readonly cookieSecure: boolean;
+  readonly cookieDomain: string | undefined;
+  readonly cookieSamesite: 'Strict' | 'Lax' | 'None' | undefined;
+  readonly sessionCookie: boolean;
+  /** undefined for session cookies, else COOKIE_MAX_AGE. */
+  readonly cookieMaxAge: number | undefined;
+  readonly cookieCsrfProtect: boolean;
+  readonly csrfInCookies: boolean;
+  readonly csrfCheckForm: boolean;
+  readonly csrfMethods: ReadonlySet<string>;
+  readonly accessCsrfCookieName: string;
+  readonly refreshCsrfCookieName: string;
+  readonly accessCsrfCookiePath: string;
+  readonly refreshCsrfCookiePath: string;
+  readonly accessCsrfHeaderName: string;
+  readonly refreshCsrfHeaderName: string;
+  readonly accessCsrfFieldName: string;
+  readonly refreshCsrfFieldName: string;
+  readonly maxTokenLength: number;
+  readonly claims: StandardSchemaV1 | undefined;
+  readonly clock: () => number;
+  /** Verified-token cache size (0 = off) and TTL in ms (undefined = until exp). */
+  readonly cache: { readonly maxSize: number; readonly ttlMs: number | undefined };
+  /** The loaders, as given. */
+  readonly loaders: Pick<Options, LoaderName>;
+}
+
+const LOADER_NAMES = [
+  'additionalClaimsLoader',
+  'additionalHeadersLoader',
+  'userIdentityLoader',
+  'encodeKeyLoader',
+  'decodeKeyLoader',
+  'tokenInBlocklistLoader',
+  'tokenVerificationLoader',
+  'userLookupLoader',
+  'expiredTokenLoader',
+  'needsFreshTokenLoader',
+  'revokedTokenLoader',
+  'tokenVerificationFailedLoader',
+  'userLookupErrorLoader',
+  'invalidTokenLoader',
+  'unauthorizedLoader',
+] as const;
+type LoaderName = (typeof LOADER_NAMES)[number];
+
+const KNOWN_OPTIONS = new Set<string>([
+  ...Object.keys(DEFAULTS),
+  ...LOADER_NAMES,
+  'secretKey',
+  'privateKey',
+  'publicKey',
+  'decodeAlgorithms',
+  'encodeAudience',
+  'decodeAudience',
+  'encodeIssuer',
+  'decodeIssuer',
+  'cookieDomain',
+  'cookieSamesite',
+  'claims',
+  'clock',
+  'cache',
+]);
+KNOWN_OPTIONS.delete('cacheMaxSize');
+
+function str(opts: Options, name: keyof typeof DEFAULTS & keyof Options, allowEmpty = false): string {
+  const value = opts[name] ?? DEFAULTS[name];
+  if (typeof value !== 'string') throw new JwtConfigError(name, 'must be a string');
+  if (!allowEmpty && value.trim() === '') throw new JwtConfigError(name, 'cannot be empty');
+  return value;
+}
+
+function bool(opts: Options, name: keyof typeof DEFAULTS & keyof Options): boolean {
+  const value = opts[name] ?? DEFAULTS[name];
+  if (typeof value !== 'boolean') throw new JwtConfigError(name, 'must be a boolean');
+  return value;
+}
+
+function optionalStrings(name: string, value: unknown, allowList: boolean): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  const list = typeof value === 'string' ? [value] : value;
+  if (
+    !Array.isArray(list) ||
+    (!allowList && typeof value !== 'string') ||
+    list.length === 0 ||
+    list.some((v) => typeof v !== 'string' || v === '')
+  ) {
+    throw new JwtConfigError(
+      name,
+      allowList ? 'must be a non-empty string or string[]' : 'must be a non-empty string',
+    );
+  }
+  return Object.freeze([...list]);
+}
+
+function resolveAlgorithms(opts: Options): { algorithm: Algorithm; decode: Algorithm[] } {
+  const algorithm = opts.algorithm ?? DEFAULTS.algorithm;
+  if (!(ALGORITHMS as readonly string[]).includes(algorithm)) {
+    throw new JwtConfigError(
+      'algorithm',
+      `must be one of ${ALGORITHMS.join(', ')} (got ${String(algorithm)})`,
+    );
+  }
+  const given = opts.decodeAlgorithms ?? [];
+  if (!Array.isArray(given)) throw new JwtConfigError('decodeAlgorithms', 'must be an array of algorithms');
+  for (const alg of given) {
+    if (!(ALGORITHMS as readonly string[]).includes(alg)) {
+      throw new JwtConfigError('decodeAlgorithms', `has an unknown algorithm ${JSON.stringify(String(alg))}`);
+    }
+  }
+  const decode = [...new Set<Algorithm>([...given, algorithm])];
+  return { algorithm, decode };
+}
+
+function resolveKeys(opts: Options, algorithm: Algorithm, decode: Algorithm[]) {
+  const signFamily = familyOf(algorithm);
+  const decodeHs = decode.filter((a) => familyOf(a) === 'HS');
+  const decodeAsym = decode.filter((a) => familyOf(a) !== 'HS');
+  if (decodeHs.length > 0 && decodeAsym.length > 0 && !opts.decodeKeyLoader) {
+    throw new JwtConfigError(
+      'decodeAlgorithms',
+      'mixes HMAC and asymmetric algorithms; one key cannot verify both (use decodeKeyLoader to pick a key per token)',
+    );
+  }
+  let signingKey: PreparedKey | undefined;
+  let verifyKey: PreparedKey | undefined;
+  if (signFamily === 'HS') {
+    if (opts.secretKey === undefined && !(opts.encodeKeyLoader && opts.decodeKeyLoader)) {
+      throw new JwtConfigError('secretKey', `is required when using symmetric algorithm "${algorithm}"`);
+    }
+    if (opts.secretKey !== undefined) {
+      signingKey = prepareSecret('secretKey', opts.secretKey, decodeHs);
+      verifyKey = signingKey;
+    }
+    return { signingKey, verifyKey };
+  }
+  if (opts.privateKey === undefined && opts.publicKey === undefined) {
+    if (!opts.encodeKeyLoader || !opts.decodeKeyLoader) {
+      const which = opts.encodeKeyLoader ? 'publicKey' : 'privateKey';
+      throw new JwtConfigError(
+        which,
+        `is required to use asymmetric algorithm "${algorithm}" (secretKey is never used as a fallback)`,
+      );
+    }
+    return { signingKey, verifyKey };
+  }
+  if (opts.privateKey !== undefined) {
+    signingKey = prepareAsymmetric('privateKey', opts.privateKey, 'private', [algorithm]);
+  }
+  const publicSource = opts.publicKey ?? signingKey?.node ?? opts.privateKey;
+  verifyKey = prepareAsymmetric(
+    opts.publicKey !== undefined ? 'publicKey' : 'privateKey',
+    publicSource,
+    'public',
+    decodeAsym,
+  );
+  return { signingKey, verifyKey };
+}
+
+function resolveLocations(value: unknown, option = 'tokenLocation'): readonly TokenLocation[] {
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || list.length === 0) {
+    throw new JwtConfigError(option, `must be a non-empty list of ${TOKEN_LOCATIONS.join(', ')}`);
+  }
+  for (const loc of list) {
+    if (!(TOKEN_LOCATIONS as readonly unknown[]).includes(loc)) {
+      throw new JwtConfigError(
+        option,
+        `has an unknown location ${JSON.stringify(String(loc))}; use ${TOKEN_LOCATIONS.join(', ')}`,
+      );
+    }
+  }
+  return Object.freeze([...new Set(list as TokenLocation[])]);
+}
+
+/** Validates per-procedure `locations` the same way as the `tokenLocation` option. */
+export function resolveProcedureLocations(value: unknown): readonly TokenLocation[] {
+  return resolveLocations(value, 'locations');
+}
+
+/** Validates every option at once, returning the frozen config. Throws JwtConfigError naming the option. */
+export function resolveConfig(opts: Options): ResolvedConfig {
+  if (typeof opts !== 'object' || opts === null) {
+    throw new JwtConfigError('options', 'must be an object');
+  }
+  for (const key of Object.keys(opts)) {
+    if (!KNOWN_OPTIONS.has(key) && (opts as Record<string, unknown>)[key] !== undefined) {
+      throw new JwtConfigError(key, 'is not a known option (see the options table in the README)');
+    }
+  }
+  for (const name of LOADER_NAMES) {
+    if (opts[name] !== undefined && typeof opts[name] !== 'function') {
+      throw new JwtConfigError(name, 'must be a function');
+    }
+  }
+  const { algorithm, decode } = resolveAlgorithms(opts);
+  const { signingKey, verifyKey } = resolveKeys(opts, algorithm, decode);
+
+  const leeway = opts.decodeLeeway ?? DEFAULTS.decodeLeeway;
+  if (typeof leeway !== 'number' || !Number.isFinite(leeway) || leeway < 0) {
+    throw new JwtConfigError('decodeLeeway', 'must be a finite, non-negative number of seconds');
+  }
+  const maxTokenLength = opts.maxTokenLength ?? DEFAULTS.maxTokenLength;
+  if (!Number.isInteger(maxTokenLength) || maxTokenLength < 16) {
+    throw new JwtConfigError('maxTokenLength', 'must be an integer ≥ 16');
+  }
+  const csrfMethods = opts.csrfMethods ?? DEFAULTS.csrfMethods;
+  if (!Array.isArray(csrfMethods) || csrfMethods.some((m) => typeof m !== 'string' || m === '')) {
+    throw new JwtConfigError('csrfMethods', 'must be an array of HTTP method names');
+  }
+  const samesite = opts.cookieSamesite;
+  if (samesite !== undefined && !['Strict', 'Lax', 'None'].includes(samesite)) {
+    throw new JwtConfigError('cookieSamesite', "must be 'Strict', 'Lax' or 'None'");
+  }
+  if (
+    opts.cookieDomain !== undefined &&
+    (typeof opts.cookieDomain !== 'string' || opts.cookieDomain === '')
+  ) {
+    throw new JwtConfigError('cookieDomain', 'must be a non-empty string');
+  }
+  if (
+    opts.encodeIssuer !== undefined &&
+    (typeof opts.encodeIssuer !== 'string' || opts.encodeIssuer === '')
+  ) {
+    throw new JwtConfigError('encodeIssuer', 'must be a non-empty string');
+  }
+  if (opts.clock !== undefined && typeof opts.clock !== 'function') {
+    throw new JwtConfigError('clock', 'must be a function returning milliseconds since the epoch');
+  }
+  const claims = opts.claims;
+  if (claims !== undefined && typeof (claims as StandardSchemaV1)?.['~standard']?.validate !== 'function') {
+    throw new JwtConfigError('claims', 'must be a Standard Schema (for example a zod object schema)');
+  }
+  const cache = resolveCache(opts);
+  const sessionCookie = bool(opts, 'sessionCookie');
+  const encodeAudience = optionalStrings('encodeAudience', opts.encodeAudience, true);
+
+  const loaders: Record<string, unknown> = {};
+  for (const name of LOADER_NAMES) if (opts[name]) loaders[name] = opts[name];
+
+  return Object.freeze({
+    algorithm,
+    decodeAlgorithms: new Set(decode),
+    signingKey,
+    verifyKey,
+    accessTokenExpires: parseExpiry(
+      'accessTokenExpires',
+      opts.accessTokenExpires,
+      DEFAULTS.accessTokenExpires,
+    ),
+    refreshTokenExpires: parseExpiry(
+      'refreshTokenExpires',
+      opts.refreshTokenExpires,
+      DEFAULTS.refreshTokenExpires,
+    ),
+    tokenLocation: resolveLocations(opts.tokenLocation ?? DEFAULTS.tokenLocation),
+    identityClaim: str(opts, 'identityClaim'),
+    verifySub: bool(opts, 'verifySub'),
+    encodeAudience: typeof opts.encodeAudience === 'string' ? opts.encodeAudience : encodeAudience,
+    decodeAudience: optionalStrings('decodeAudience', opts.decodeAudience, true),
+    encodeIssuer: opts.encodeIssuer,
+    decodeIssuer: optionalStrings('decodeIssuer', opts.decodeIssuer, true),
+    decodeLeeway: leeway,
+    encodeNbf: bool(opts, 'encodeNbf'),
+    headerName: str(opts, 'headerName'),
+    headerType: str(opts, 'headerType', true).trim(),
+    queryStringName: str(opts, 'queryStringName'),
+    queryStringValuePrefix: str(opts, 'queryStringValuePrefix', true),
+    jsonKey: str(opts, 'jsonKey'),
+    refreshJsonKey: str(opts, 'refreshJsonKey'),
+    connectionParamsKey: str(opts, 'connectionParamsKey'),
+    accessCookieName: str(opts, 'accessCookieName'),
+    refreshCookieName: str(opts, 'refreshCookieName'),
+    accessCookiePath: str(opts, 'accessCookiePath'),
+    refreshCookiePath: str(opts, 'refreshCookiePath'),
+    cookieSecure: bool(opts, 'cookieSecure'),
+    cookieDomain: opts.cookieDomain,
+    cookieSamesite: samesite,
+    sessionCookie,
+    cookieMaxAge: sessionCookie ? undefined : COOKIE_MAX_AGE,
+    cookieCsrfProtect: bool(opts, 'cookieCsrfProtect'),
+    csrfInCookies: bool(opts, 'csrfInCookies'),
+    csrfCheckForm: bool(opts, 'csrfCheckForm'),
+    csrfMethods: new Set(csrfMethods.map((m) => m.toUpperCase())),
+    accessCsrfCookieName: str(opts, 'accessCsrfCookieName'),
+    refreshCsrfCookieName: str(opts, 'refreshCsrfCookieName'),
+    accessCsrfCookiePath: str(opts, 'accessCsrfCookiePath'),
+    refreshCsrfCookiePath: str(opts, 'refreshCsrfCookiePath'),
+    accessCsrfHeaderName: str(opts, 'accessCsrfHeaderName'),
+    refreshCsrfHeaderName: str(opts, 'refreshCsrfHeaderName'),
+    accessCsrfFieldName: str(opts, 'accessCsrfFieldName'),
+    refreshCsrfFieldName: str(opts, 'refreshCsrfFieldName'),
+    maxTokenLength,
+    claims: claims as StandardSchemaV1 | undefined,
+    clock: opts.clock ?? Date.now,
+    cache,
+    loaders: Object.freeze(loaders) as ResolvedConfig['loaders'],
+  });
+}
+
+function resolveCache(opts: Options): ResolvedConfig['cache'] {
+  const given = opts.cache;
+  const dynamicKeys = opts.decodeKeyLoader !== undefined;
+  if (given === false) return { maxSize: 0, ttlMs: undefined };
+  if (given === undefined) {
+    return { maxSize: dynamicKeys ? 0 : DEFAULTS.cacheMaxSize, ttlMs: undefined };
+  }
+  if (typeof given !== 'object' || given === null) {
+    throw new JwtConfigError('cache', 'must be false or { maxSize?, ttl? }');
+  }
+  const maxSize = given.maxSize ?? DEFAULTS.cacheMaxSize;
+  if (!Number.isInteger(maxSize) || maxSize < 0) {
+    throw new JwtConfigError('cache', '`maxSize` must be a non-negative integer');
+  }
+  const ttlMs = given.ttl === undefined ? undefined : parseDuration('cache', given.ttl) * 1000;
+  if (dynamicKeys && ttlMs === undefined && maxSize > 0) {
+    throw new JwtConfigError(
+      'cache',
+      'needs a `ttl` when decodeKeyLoader is set: a cached token would outlive a key the loader stops returning',
+    );
+  }
+  return { maxSize, ttlMs };
+}

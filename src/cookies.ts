@@ -1,0 +1,70 @@
+/** Cookie parsing and Set-Cookie serialisation (RFC 6265), as flask/werkzeug writes them. */
+
+export interface CookieAttributes {
+  path?: string | undefined;
+  domain?: string | undefined;
+  /** Seconds; adds `Max-Age` and `Expires`. */
+  maxAge?: number | undefined;
+  /** An explicit expiry (used to clear a cookie: the epoch). */
+  expires?: Date | undefined;
+  httpOnly?: boolean | undefined;
+  secure?: boolean | undefined;
+  sameSite?: 'Strict' | 'Lax' | 'None' | undefined;
+}
+
+// RFC 6265 §4.1.1: cookie-name is a token; cookie-value excludes CTLs, whitespace, DQUOTE, comma, semicolon, backslash.
+const NAME_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const VALUE_RE = /^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*$/;
+const ATTR_RE = /^[\x20-\x3A\x3C-\x7E]+$/;
+
+/**
+ * Parses a Cookie request header. With duplicate names the first wins (browsers send the cookie with
+ * the most specific path first). Values are percent-decoded when that is valid.
+ */
+export function parseCookieHeader(header: string | null | undefined): Map<string, string> {
+  const cookies = new Map<string, string>();
+  if (!header) return cookies;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq === -1) continue;
+    const name = part.slice(0, eq).trim();
+    if (name === '' || cookies.has(name)) continue;
+    let value = part.slice(eq + 1).trim();
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    if (value.includes('%')) {
+      try {
+        value = decodeURIComponent(value);
+      } catch {
+        // keep the raw value: a malformed escape is not our error to raise
+      }
+    }
+    cookies.set(name, value);
+  }
+  return cookies;
+}
+
+/** Serialises one Set-Cookie header value; throws a TypeError for a name or value that is not allowed. */
+export function serializeCookie(name: string, value: string, attrs: CookieAttributes = {}): string {
+  if (!NAME_RE.test(name))
+    throw new TypeError(`trpc-jwt-extended: invalid cookie name ${JSON.stringify(name)}`);
+  if (!VALUE_RE.test(value))
+    throw new TypeError(`trpc-jwt-extended: invalid characters in the value of cookie "${name}"`);
+  let out = `${name}=${value}`;
+  if (attrs.domain !== undefined) out += `; Domain=${checkAttr('Domain', attrs.domain)}`;
+  if (attrs.expires !== undefined) out += `; Expires=${attrs.expires.toUTCString()}`;
+  if (attrs.maxAge !== undefined) {
+    const maxAge = Math.floor(attrs.maxAge);
+    out += `; Max-Age=${maxAge}`;
+    if (attrs.expires === undefined) out += `; Expires=${new Date(Date.now() + maxAge * 1000).toUTCString()}`;
+  }
+  if (attrs.secure) out += '; Secure';
+  if (attrs.httpOnly) out += '; HttpOnly';
+  out += `; Path=${checkAttr('Path', attrs.path ?? '/')}`;
+  if (attrs.sameSite !== undefined) out += `; SameSite=${attrs.sameSite}`;
+  return out;
+}
+
+function checkAttr(name: string, value: string): string {
+  if (!ATTR_RE.test(value)) throw new TypeError(`trpc-jwt-extended: invalid cookie ${name} attribute`);
+  return value;
+}

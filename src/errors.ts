@@ -1,0 +1,143 @@
+import { TRPCError } from '@trpc/server';
+import type { JwtHeader, JwtPayload } from './types.js';
+
+/** The stable codes of every JWT failure, as `error.data.jwt.code` on the client. */
+export const JWT_ERROR_CODES = [
+  'NO_AUTHORIZATION',
+  'CSRF_ERROR',
+  'INVALID_HEADER',
+  'INVALID_QUERY_PARAM',
+  'INVALID_TOKEN',
+  'WRONG_TOKEN_TYPE',
+  'TOKEN_EXPIRED',
+  'FRESH_TOKEN_REQUIRED',
+  'TOKEN_REVOKED',
+  'CLAIMS_VERIFICATION_FAILED',
+  'USER_LOOKUP_FAILED',
+] as const;
+
+export type JwtErrorCode = (typeof JWT_ERROR_CODES)[number];
+
+/** The tRPC error code (and so the HTTP status) of each JWT error code. */
+export const JWT_TO_TRPC_CODE = {
+  NO_AUTHORIZATION: 'UNAUTHORIZED',
+  CSRF_ERROR: 'UNAUTHORIZED',
+  INVALID_HEADER: 'UNPROCESSABLE_CONTENT',
+  INVALID_QUERY_PARAM: 'UNPROCESSABLE_CONTENT',
+  INVALID_TOKEN: 'UNPROCESSABLE_CONTENT',
+  WRONG_TOKEN_TYPE: 'UNPROCESSABLE_CONTENT',
+  TOKEN_EXPIRED: 'UNAUTHORIZED',
+  FRESH_TOKEN_REQUIRED: 'UNAUTHORIZED',
+  TOKEN_REVOKED: 'UNAUTHORIZED',
+  CLAIMS_VERIFICATION_FAILED: 'BAD_REQUEST',
+  USER_LOOKUP_FAILED: 'UNAUTHORIZED',
+} as const satisfies Record<JwtErrorCode, TRPCError['code']>;
+
+/** HTTP status of each tRPC code this package produces. */
+export const TRPC_CODE_TO_HTTP = {
+  UNAUTHORIZED: 401,
+  UNPROCESSABLE_CONTENT: 422,
+  BAD_REQUEST: 400,
+} as const satisfies Record<(typeof JWT_TO_TRPC_CODE)[JwtErrorCode], number>;
+
+/**
+ * Base class of every JWT failure. `code` is stable; `message` is flask-jwt-extended's and never
+ * contains a token, secret or cookie value.
+ */
+export abstract class JwtError extends Error {
+  abstract readonly code: JwtErrorCode;
+  /** The verified header, where the failure happened after signature verification. */
+  readonly header: JwtHeader | undefined;
+  /** The verified payload, where the failure happened after signature verification. */
+  readonly payload: JwtPayload | undefined;
+
+  constructor(message: string, opts?: { header?: JwtHeader | undefined; payload?: JwtPayload | undefined }) {
+    super(message);
+    this.name = new.target.name;
+    this.header = opts?.header;
+    this.payload = opts?.payload;
+  }
+
+  /** The tRPC error code this failure maps to. */
+  get trpcCode(): (typeof JWT_TO_TRPC_CODE)[JwtErrorCode] {
+    return JWT_TO_TRPC_CODE[this.code];
+  }
+
+  /** The HTTP status this failure maps to. */
+  get httpStatus(): number {
+    return TRPC_CODE_TO_HTTP[this.trpcCode];
+  }
+}
+
+/** No token in any location (401). Optional procedures treat only this as "anonymous". */
+export class NoAuthorizationError extends JwtError {
+  readonly code = 'NO_AUTHORIZATION';
+}
+/** Missing or mismatching CSRF double-submit value (401). */
+export class CSRFError extends JwtError {
+  readonly code = 'CSRF_ERROR';
+}
+/** A malformed authorization header (422). */
+export class InvalidHeaderError extends JwtError {
+  readonly code = 'INVALID_HEADER';
+}
+/** A query-string token without the configured prefix (422). */
+export class InvalidQueryParamError extends JwtError {
+  readonly code = 'INVALID_QUERY_PARAM';
+}
+/** A token that cannot be decoded or verified (422). */
+export class JWTDecodeError extends JwtError {
+  readonly code = 'INVALID_TOKEN';
+}
+/** A refresh token where an access token is required, or the reverse (422). */
+export class WrongTokenError extends JwtError {
+  readonly code = 'WRONG_TOKEN_TYPE';
+}
+/** An expired token (401); `header` and `payload` are the verified, expired token's. */
+export class ExpiredSignatureError extends JwtError {
+  readonly code = 'TOKEN_EXPIRED';
+}
+/** A non-fresh token on a fresh-only procedure (401). */
+export class FreshTokenRequiredError extends JwtError {
+  readonly code = 'FRESH_TOKEN_REQUIRED';
+}
+/** A revoked token (401). */
+export class RevokedTokenError extends JwtError {
+  readonly code = 'TOKEN_REVOKED';
+}
+/** `tokenVerificationLoader` returned false (400). */
+export class UserClaimsVerificationError extends JwtError {
+  readonly code = 'CLAIMS_VERIFICATION_FAILED';
+}
+/** `userLookupLoader` returned null or undefined (401). */
+export class UserLookupError extends JwtError {
+  readonly code = 'USER_LOOKUP_FAILED';
+}
+
+/** Misconfiguration, thrown by `createJwtManager` (and by helpers used wrongly). Names the option. */
+export class JwtConfigError extends TypeError {
+  override readonly name = 'JwtConfigError';
+  /** The option at fault, e.g. `secretKey`. */
+  readonly option: string;
+  constructor(option: string, message: string) {
+    super(`trpc-jwt-extended: option \`${option}\` ${message}`);
+    this.option = option;
+  }
+}
+
+/** True when `error` is a JwtError (or a TRPCError caused by one). */
+export function isJwtError(error: unknown): error is JwtError {
+  return error instanceof JwtError;
+}
+
+/** The JwtError behind an error, if any: the error itself or its `cause`. */
+export function findJwtError(error: unknown): JwtError | undefined {
+  if (error instanceof JwtError) return error;
+  if (error instanceof Error && error.cause instanceof JwtError) return error.cause;
+  return undefined;
+}
+
+/** The default TRPCError for a JwtError: its tRPC code, its message, the JwtError as `cause`. */
+export function toTRPCError(error: JwtError): TRPCError {
+  return new TRPCError({ code: error.trpcCode, message: error.message, cause: error });
+}

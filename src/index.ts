@@ -1,0 +1,54 @@
+export { COOKIE_MAX_AGE, DEFAULTS, parseDuration, type ResolvedConfig } from './config.js';
+export {
+  type CreateJwtContextOptions,
+  createJwtContext,
+  type JwtContextPart,
+  JwtRequest,
+} from './context.js';
+export { parseCookieHeader, serializeCookie, type CookieAttributes } from './cookies.js';
+export { type JwtErrorData, jwtErrorFormatter } from './error-formatter.js';
+export {
+  CSRFError,
+  ExpiredSignatureError,
+  FreshTokenRequiredError,
+  findJwtError,
+  InvalidHeaderError,
+  InvalidQueryParamError,
+  isJwtError,
+  JWT_ERROR_CODES,
+  JWT_TO_TRPC_CODE,
+  JwtConfigError,
+  JWTDecodeError,
+  JwtError,
+  type JwtErrorCode,
+  NoAuthorizationError,
+  RevokedTokenError,
+  toTRPCError,
+  UserClaimsVerificationError,
+  UserLookupError,
+  WrongTokenError,
+} from './errors.js';
+export {
+  createJwtManager,
+  type JwtManager,
+  type SetCookieOptions,
+  type UnsetCookieOptions,
+  type VerifyJwtInRequestOptions,
+} from './manager.js';
+export type { AuthContext, JwtProcedureBuilder, JwtProcedures, MissingJwtContext } from './procedures.js';
+export type { CreateAccessTokenOptions, CreateRefreshTokenOptions } from './tokens/create.js';
+export type { DecodedToken, DecodeOptions } from './tokens/decode.js';
+export {
+  ALGORITHMS,
+  type Algorithm,
+  type Duration,
+  type JwtHeader,
+  type JwtManagerOptions,
+  type JwtPayload,
+  type KeyInput,
+  type ReasonLoaderArgs,
+  type TokenLoaderArgs,
+  type TokenLocation,
+  type VerifiedToken,
+} from './types.js';
+export type { VerifyOptions } from './verify.js';

@@ -1,0 +1,140 @@
+import type { ResolvedConfig } from './config.js';
+import type { JwtRequest } from './context.js';
+import { CSRFError, InvalidHeaderError, InvalidQueryParamError, NoAuthorizationError } from './errors.js';
+import { isPlainObject } from './internal/objects.js';
+import type { TokenLocation } from './types.js';
+
+/** What a location needs besides the request: the procedure's type and raw input. */
+export interface CallInfo {
+  readonly type: 'query' | 'mutation' | 'subscription' | undefined;
+  readonly getRawInput: (() => Promise<unknown>) | undefined;
+}
+
+/** A token found in a location, with the CSRF value to compare when it came from cookies. */
+export interface FoundToken {
+  readonly token: unknown;
+  readonly csrfValue: string | undefined;
+}
+
+type Extractor = (
+  req: JwtRequest,
+  config: ResolvedConfig,
+  refresh: boolean,
+  call: CallInfo,
+) => Promise<FoundToken>;
+
+const found = (token: unknown, csrfValue?: string): FoundToken => ({ token, csrfValue });
+
+const words = (s: string): string[] => s.split(/\s+/).filter((w) => w !== '');
+
+/** flask's header rules (reference §3.6), with the scheme matched case-insensitively (RFC 9110). */
+async function fromHeaders(req: JwtRequest, config: ResolvedConfig): Promise<FoundToken> {
+  const { headerName: name, headerType: type } = config;
+  const value = (req.header(name) ?? '').trim().replace(/^,+|,+$/g, '');
+  if (value === '') throw new NoAuthorizationError(`Missing ${name} Header`);
+  if (type === '') {
+    const parts = words(value);
+    if (parts.length !== 1) throw new InvalidHeaderError(`Bad ${name} header. Expected '${name}: <JWT>'`);
+    return found(parts[0]);
+  }
+  const scheme = type.toLowerCase();
+  const matching = value.split(/,\s*/).filter((field) => words(field)[0]?.toLowerCase() === scheme);
+  if (matching.length !== 1) {
+    throw new NoAuthorizationError(
+      `Missing '${type}' type in '${name}' header. Expected '${name}: ${type} <JWT>'`,
+    );
+  }
+  const parts = words(matching[0]!);
+  if (parts.length !== 2) {
+    throw new InvalidHeaderError(`Bad ${name} header. Expected '${name}: ${type} <JWT>'`);
+  }
+  return found(parts[1]);
+}
+
+/** True when CSRF double submit applies to this call: cookie tokens on csrfMethods and every mutation. */
+function csrfApplies(req: JwtRequest, config: ResolvedConfig, call: CallInfo): boolean {
+  if (!config.cookieCsrfProtect) return false;
+  return call.type === 'mutation' || (req.method !== undefined && config.csrfMethods.has(req.method));
+}
+
+async function csrfFromForm(call: CallInfo, field: string): Promise<string | undefined> {
+  if (!call.getRawInput) return undefined;
+  const input = await call.getRawInput();
+  if (typeof FormData !== 'undefined' && input instanceof FormData) {
+    const value = input.get(field);
+    return typeof value === 'string' ? value : undefined;
+  }
+  return undefined;
+}
+
+async function fromCookies(
+  req: JwtRequest,
+  config: ResolvedConfig,
+  refresh: boolean,
+  call: CallInfo,
+): Promise<FoundToken> {
+  const name = refresh ? config.refreshCookieName : config.accessCookieName;
+  const token = req.cookie(name);
+  if (!token) throw new NoAuthorizationError(`Missing cookie "${name}"`);
+  if (!csrfApplies(req, config, call)) return found(token);
+  let csrf = req.header(refresh ? config.refreshCsrfHeaderName : config.accessCsrfHeaderName);
+  if (!csrf && config.csrfCheckForm) {
+    csrf = await csrfFromForm(call, refresh ? config.refreshCsrfFieldName : config.accessCsrfFieldName);
+  }
+  if (!csrf) throw new CSRFError('Missing CSRF token');
+  return found(token, csrf);
+}
+
+async function fromQueryString(req: JwtRequest, config: ResolvedConfig): Promise<FoundToken> {
+  const { queryStringName: name, queryStringValuePrefix: prefix } = config;
+  const value = req.url?.searchParams.get(name);
+  if (!value) throw new NoAuthorizationError(`Missing '${name}' query paramater`);
+  if (!value.startsWith(prefix)) {
+    throw new InvalidQueryParamError(
+      `Invalid value for query parameter '${name}'. Expected the value to start with '${prefix}'`,
+    );
+  }
+  return found(value.slice(prefix.length));
+}
+
+async function fromJson(
+  _req: JwtRequest,
+  config: ResolvedConfig,
+  refresh: boolean,
+  call: CallInfo,
+): Promise<FoundToken> {
+  const key = refresh ? config.refreshJsonKey : config.jsonKey;
+  const input = call.getRawInput ? await call.getRawInput() : undefined;
+  if (typeof FormData !== 'undefined' && input instanceof FormData) {
+    throw new NoAuthorizationError('Invalid content-type. Must be application/json.');
+  }
+  const value = isPlainObject(input) && Object.hasOwn(input, key) ? input[key] : undefined;
+  if (!value) throw new NoAuthorizationError(`Missing "${key}" key in json data.`);
+  return found(value);
+}
+
+async function fromConnectionParams(req: JwtRequest, config: ResolvedConfig): Promise<FoundToken> {
+  const key = config.connectionParamsKey;
+  const value = req.connectionParams?.[key];
+  if (!value) throw new NoAuthorizationError(`Missing "${key}" in connection params`);
+  return found(value);
+}
+
+/** Extraction per location, in the order tried. */
+export const EXTRACTORS = {
+  headers: fromHeaders,
+  cookies: fromCookies,
+  query_string: fromQueryString,
+  json: fromJson,
+  connection_params: fromConnectionParams,
+} as const satisfies Record<TokenLocation, Extractor>;
+
+/** flask's combined message when no location has a token. */
+export function missingEverywhere(
+  locations: readonly TokenLocation[],
+  errors: readonly NoAuthorizationError[],
+): NoAuthorizationError {
+  if (errors.length === 1) return errors[0]!;
+  const names = `${locations.slice(0, -1).join(', ')} or ${locations[locations.length - 1]}`;
+  return new NoAuthorizationError(`Missing JWT in ${names} (${errors.map((e) => e.message).join('; ')})`);
+}

@@ -1,0 +1,257 @@
+import { type ResolvedConfig, resolveConfig } from './config.js';
+import {
+  type CreateJwtContextOptions,
+  createJwtContext,
+  type JwtContextPart,
+  JwtRequest,
+} from './context.js';
+import { type CookieAttributes, serializeCookie } from './cookies.js';
+import { jwtErrorFormatter } from './error-formatter.js';
+import { JWTDecodeError } from './errors.js';
+import {
+  type AuthContext,
+  createRequired,
+  type JwtProcedureBuilder,
+  type JwtProcedures,
+  type RequireJwtContext,
+} from './procedures.js';
+import {
+  type CreateAccessTokenOptions,
+  type CreateRefreshTokenOptions,
+  createToken,
+} from './tokens/create.js';
+import { type DecodeOptions, TokenVerifier } from './tokens/decode.js';
+import { unverifiedHeader } from './tokens/format.js';
+import type { JwtHeader, JwtManagerOptions, JwtPayload, VerifiedToken } from './types.js';
+import { toClientError, type VerifyOptions, verifyRequest } from './verify.js';
+
+/** Options of the cookie setters. */
+export interface SetCookieOptions {
+  /** Seconds; `0`/absent falls back to the config (session cookie, or about one year). */
+  maxAge?: number;
+  /** Overrides `cookieDomain`. */
+  domain?: string;
+}
+
+/** Options of the cookie unsetters. */
+export interface UnsetCookieOptions {
+  domain?: string;
+}
+
+/** `verifyJwtInRequest` options: flask's arguments, plus the call's input for the `json` location. */
+export interface VerifyJwtInRequestOptions extends VerifyOptions {
+  /** The procedure's raw input (for the `json` location). */
+  input?: unknown;
+  /** The procedure type; mutations always get the CSRF check for cookie tokens. */
+  type?: 'query' | 'mutation' | 'subscription';
+}
+
+type ProcedureOptions = Omit<VerifyOptions, 'optional'>;
+
+/** A configured JWT manager: tokens, context, procedures, cookies and errors for one app. */
+export interface JwtManager<TClaims = {}, TUser = never> {
+  /** The validated, frozen configuration. */
+  readonly config: ResolvedConfig;
+  /** flask's `create_access_token`. */
+  createAccessToken(identity: unknown, opts?: CreateAccessTokenOptions): Promise<string>;
+  /** flask's `create_refresh_token`. */
+  createRefreshToken(identity: unknown, opts?: CreateRefreshTokenOptions): Promise<string>;
+  /** Verifies a token fully (signature, claims, CSRF when given); throws a JwtError. */
+  decodeToken(token: string, opts?: DecodeOptions): Promise<JwtPayload & TClaims>;
+  /** The verified token's `jti`. */
+  getJti(token: string): Promise<string | undefined>;
+  /** The verified token's `csrf` claim (for clients that cannot read the CSRF cookie). */
+  getCsrfToken(token: string): Promise<string>;
+  /** The header, not verified. */
+  getUnverifiedJwtHeaders(token: string): JwtHeader;
+  /** Builds `ctx.jwt` from a tRPC adapter's createContext options. Never verifies, never throws for a bad token. */
+  createJwtContext(opts: CreateJwtContextOptions): JwtContextPart;
+  /** protected / optional / fresh / refresh procedures on your base procedure. */
+  procedures<TBuilder>(base: RequireJwtContext<TBuilder>): JwtProcedures<TBuilder, TClaims, TUser>;
+  /** A procedure builder for `t.procedure.concat(jwt.required({...}))`. */
+  required(
+    opts: ProcedureOptions & { optional: true },
+  ): JwtProcedureBuilder<AuthContext<TClaims, TUser, true>>;
+  required(
+    opts?: ProcedureOptions & { optional?: false },
+  ): JwtProcedureBuilder<AuthContext<TClaims, TUser, false>>;
+  /** Imperative verification (flask's `verify_jwt_in_request`); throws the client's TRPCError on failure. */
+  verifyJwtInRequest(
+    ctx: JwtContextPart,
+    opts?: VerifyJwtInRequestOptions,
+  ): Promise<VerifiedToken<TClaims> | null>;
+  setAccessCookies(ctx: JwtContextPart, token: string, opts?: SetCookieOptions): Promise<void>;
+  setRefreshCookies(ctx: JwtContextPart, token: string, opts?: SetCookieOptions): Promise<void>;
+  unsetAccessCookies(ctx: JwtContextPart, opts?: UnsetCookieOptions): void;
+  unsetRefreshCookies(ctx: JwtContextPart, opts?: UnsetCookieOptions): void;
+  unsetJwtCookies(ctx: JwtContextPart, opts?: UnsetCookieOptions): void;
+  /** tRPC errorFormatter adding `data.jwt: { code } | null`. */
+  readonly errorFormatter: typeof jwtErrorFormatter;
+  /** The verified-token cache: its size, and a way to empty it. */
+  readonly cache: { readonly size: number; clear(): void };
+}
+
+function requestOf(ctx: JwtContextPart | undefined): JwtRequest {
+  const req = ctx?.jwt;
+  if (!(req instanceof JwtRequest)) {
+    throw new TypeError(
+      'trpc-jwt-extended: ctx.jwt is missing; spread jwt.createJwtContext(opts) into your createContext',
+    );
+  }
+  return req;
+}
+
+const EPOCH = new Date(0);
+
+/**
+ * Creates a JWT manager. Every option is validated here, at once: a bad value throws JwtConfigError
+ * (a TypeError) naming the option. Nothing is checked lazily on the first request.
+ *
+ * @example
+ * const jwt = createJwtManager({ secretKey: process.env.JWT_SECRET_KEY!, tokenLocation: ['headers', 'cookies'] });
+ */
+export function createJwtManager<TClaims = {}, TUser = never>(
+  options: JwtManagerOptions<TClaims, TUser>,
+): JwtManager<TClaims, TUser> {
+  const config = resolveConfig(options);
+  const verifier = new TokenVerifier(config);
+  const withUser = config.loaders.userLookupLoader !== undefined;
+  const requiredCache = new Map<string, ReturnType<typeof createRequired>>();
+
+  const required = (opts: VerifyOptions = {}) => {
+    const key = JSON.stringify(opts);
+    let builder = requiredCache.get(key);
+    if (!builder) {
+      builder = createRequired(config, verifier, opts, withUser);
+      requiredCache.set(key, builder);
+    }
+    return builder;
+  };
+
+  async function setCookies(
+    ctx: JwtContextPart,
+    token: string,
+    kind: 'access' | 'refresh',
+    opts: SetCookieOptions = {},
+  ): Promise<void> {
+    const req = requestOf(ctx);
+    const access = kind === 'access';
+    const attrs: CookieAttributes = {
+      domain: opts.domain ?? config.cookieDomain,
+      maxAge: opts.maxAge || config.cookieMaxAge,
+      secure: config.cookieSecure,
+      sameSite: config.cookieSamesite,
+    };
+    const name = access ? config.accessCookieName : config.refreshCookieName;
+    const cookies: [string, string][] = [
+      [
+        name,
+        serializeCookie(name, token, {
+          ...attrs,
+          httpOnly: true,
+          path: access ? config.accessCookiePath : config.refreshCookiePath,
+        }),
+      ],
+    ];
+    if (config.cookieCsrfProtect && config.csrfInCookies) {
+      const csrfName = access ? config.accessCsrfCookieName : config.refreshCsrfCookieName;
+      const csrfPath = access ? config.accessCsrfCookiePath : config.refreshCsrfCookiePath;
+      cookies.push([
+        csrfName,
+        serializeCookie(csrfName, await getCsrfToken(token), { ...attrs, path: csrfPath }),
+      ]);
+    }
+    for (const [cookieName, serialized] of cookies) req.appendSetCookie(cookieName, serialized);
+  }
+
+  function unsetCookies(
+    ctx: JwtContextPart,
+    kind: 'access' | 'refresh',
+    opts: UnsetCookieOptions = {},
+  ): void {
+    const req = requestOf(ctx);
+    const access = kind === 'access';
+    const attrs: CookieAttributes = {
+      domain: opts.domain ?? config.cookieDomain,
+      expires: EPOCH,
+      maxAge: 0,
+      secure: config.cookieSecure,
+      sameSite: config.cookieSamesite,
+    };
+    const name = access ? config.accessCookieName : config.refreshCookieName;
+    req.appendSetCookie(
+      name,
+      serializeCookie(name, '', {
+        ...attrs,
+        httpOnly: true,
+        path: access ? config.accessCookiePath : config.refreshCookiePath,
+      }),
+    );
+    if (config.cookieCsrfProtect && config.csrfInCookies) {
+      const csrfName = access ? config.accessCsrfCookieName : config.refreshCsrfCookieName;
+      const csrfPath = access ? config.accessCsrfCookiePath : config.refreshCsrfCookiePath;
+      req.appendSetCookie(csrfName, serializeCookie(csrfName, '', { ...attrs, path: csrfPath }));
+    }
+    req.cookiesUnset = true;
+  }
+
+  async function decodeToken(token: string, opts?: DecodeOptions): Promise<JwtPayload & TClaims> {
+    return (await verifier.decode(token, opts)).payload as JwtPayload & TClaims;
+  }
+
+  async function getCsrfToken(token: string): Promise<string> {
+    const payload = await decodeToken(token);
+    if (typeof payload.csrf !== 'string') throw new JWTDecodeError('Missing claim: csrf');
+    return payload.csrf;
+  }
+
+  const manager: JwtManager<TClaims, TUser> = {
+    config,
+    createAccessToken: (identity, opts) => createToken(config, identity, 'access', opts),
+    createRefreshToken: (identity, opts) => createToken(config, identity, 'refresh', opts),
+    decodeToken,
+    getJti: async (token) => (await decodeToken(token)).jti,
+    getCsrfToken,
+    getUnverifiedJwtHeaders: (token) => unverifiedHeader(token, config.maxTokenLength),
+    createJwtContext,
+    procedures: (base) => {
+      const b = base as unknown as { concat(builder: unknown): unknown };
+      return {
+        protectedProcedure: b.concat(required({})),
+        optionalProcedure: b.concat(required({ optional: true })),
+        freshProcedure: b.concat(required({ fresh: true })),
+        refreshProcedure: b.concat(required({ refresh: true })),
+      } as never;
+    },
+    required: required as JwtManager<TClaims, TUser>['required'],
+    async verifyJwtInRequest(ctx, opts = {}) {
+      const req = requestOf(ctx);
+      const { input, type, ...verifyOpts } = opts;
+      try {
+        const result = await verifyRequest(config, verifier, req, ctx, verifyOpts, {
+          type,
+          getRawInput: async () => input,
+        });
+        return (result?.token ?? null) as VerifiedToken<TClaims> | null;
+      } catch (error) {
+        throw await toClientError(config, error, ctx);
+      }
+    },
+    setAccessCookies: (ctx, token, opts) => setCookies(ctx, token, 'access', opts),
+    setRefreshCookies: (ctx, token, opts) => setCookies(ctx, token, 'refresh', opts),
+    unsetAccessCookies: (ctx, opts) => unsetCookies(ctx, 'access', opts),
+    unsetRefreshCookies: (ctx, opts) => unsetCookies(ctx, 'refresh', opts),
+    unsetJwtCookies(ctx, opts) {
+      unsetCookies(ctx, 'access', opts);
+      unsetCookies(ctx, 'refresh', opts);
+    },
+    errorFormatter: jwtErrorFormatter,
+    cache: {
+      get size() {
+        return verifier.cacheSize;
+      },
+      clear: () => verifier.clearCache(),
+    },
+  };
+  return manager;
+}

@@ -1,0 +1,130 @@
+import { parseDuration, type ResolvedConfig } from '../config.js';
+import { JwtConfigError } from '../errors.js';
+import { encodeBase64url } from '../internal/base64url.js';
+import { isPlainObject, safeAssign } from '../internal/objects.js';
+import type { Duration, KeyInput } from '../types.js';
+import { sign } from './crypto.js';
+import { prepareRuntimeKey } from './keys.js';
+
+/** Options of `createAccessToken`. */
+export interface CreateAccessTokenOptions {
+  /** `true`, `false`, or a duration: fresh until now + duration (stored as a timestamp). @default false */
+  fresh?: boolean | Duration;
+  /** Overrides `accessTokenExpires`; `false` means no `exp`. */
+  expiresDelta?: Duration | false;
+  /** Claims merged last (over the loader's, over the reserved ones). */
+  additionalClaims?: Record<string, unknown>;
+  /** Header parameters merged over the loader's and over `alg`/`typ`. */
+  additionalHeaders?: Record<string, unknown>;
+}
+
+/** Options of `createRefreshToken`. */
+export type CreateRefreshTokenOptions = Omit<CreateAccessTokenOptions, 'fresh'>;
+
+const HEADER_CACHE = new Map<string, string>();
+
+function newJti(): string {
+  return crypto.randomUUID();
+}
+
+async function loaderObject(
+  name: 'additionalClaimsLoader' | 'additionalHeadersLoader',
+  loader: ((identity: unknown) => unknown) | undefined,
+  identity: unknown,
+): Promise<Record<string, unknown> | undefined> {
+  if (!loader) return undefined;
+  const value = await loader(identity);
+  if (value === undefined || value === null) return undefined;
+  if (!isPlainObject(value)) throw new JwtConfigError(name, 'must return a plain object');
+  return value;
+}
+
+function expiresIn(
+  option: string,
+  value: Duration | false | undefined,
+  fallback: number | false,
+): number | false {
+  if (value === undefined) return fallback;
+  if (value === false) return false;
+  return parseDuration(option, value);
+}
+
+function freshClaim(fresh: boolean | Duration | undefined, nowSeconds: number): boolean | number {
+  if (fresh === undefined || typeof fresh === 'boolean') return fresh ?? false;
+  return nowSeconds + parseDuration('fresh', fresh);
+}
+
+/**
+ * Creates a signed token with flask-jwt-extended's claim layout:
+ * `fresh, iat, jti, type, <identityClaim>, nbf, csrf, exp, aud, iss`, then custom claims
+ * (loader first, argument wins ties; custom claims may override reserved ones, as in flask).
+ */
+export async function createToken(
+  config: ResolvedConfig,
+  identity: unknown,
+  type: 'access' | 'refresh',
+  opts: CreateAccessTokenOptions = {},
+): Promise<string> {
+  const { loaders } = config;
+  const nowMs = config.clock();
+  const iat = Math.floor(nowMs / 1000);
+  const expires = expiresIn(
+    'expiresDelta',
+    opts.expiresDelta,
+    type === 'access' ? config.accessTokenExpires : config.refreshTokenExpires,
+  );
+  const [loaderClaims, loaderHeaders, subject] = await Promise.all([
+    loaderObject('additionalClaimsLoader', loaders.additionalClaimsLoader, identity),
+    loaderObject('additionalHeadersLoader', loaders.additionalHeadersLoader, identity),
+    loaders.userIdentityLoader ? loaders.userIdentityLoader(identity) : identity,
+  ]);
+  if (subject === undefined) {
+    throw new TypeError('trpc-jwt-extended: createAccessToken/createRefreshToken need an identity');
+  }
+
+  const payload: Record<string, unknown> = {
+    fresh: type === 'access' ? freshClaim(opts.fresh, nowMs / 1000) : false,
+    iat,
+    jti: newJti(),
+    type,
+  };
+  payload[config.identityClaim] = subject;
+  if (config.encodeNbf) payload.nbf = iat;
+  if (config.cookieCsrfProtect) payload.csrf = newJti();
+  if (expires !== false) payload.exp = iat + Math.floor(expires);
+  if (config.encodeAudience) payload.aud = config.encodeAudience;
+  if (config.encodeIssuer) payload.iss = config.encodeIssuer;
+  safeAssign(payload, loaderClaims, opts.additionalClaims);
+
+  const alg = config.algorithm;
+  let key = config.signingKey;
+  if (loaders.encodeKeyLoader) {
+    key = prepareRuntimeKey((await loaders.encodeKeyLoader(identity)) as KeyInput, alg, 'private');
+  }
+  if (!key) {
+    throw new JwtConfigError(
+      'privateKey',
+      `is required to sign tokens with ${alg} (only a public key is configured)`,
+    );
+  }
+
+  let headerSegment: string | undefined;
+  if (!loaderHeaders && !opts.additionalHeaders) {
+    headerSegment = HEADER_CACHE.get(alg);
+    if (headerSegment === undefined) {
+      headerSegment = encodeBase64url(JSON.stringify({ alg, typ: 'JWT' }));
+      HEADER_CACHE.set(alg, headerSegment);
+    }
+  } else {
+    const header = safeAssign(
+      { alg, typ: 'JWT' } as Record<string, unknown>,
+      loaderHeaders,
+      opts.additionalHeaders,
+    );
+    header.alg = alg; // the signing algorithm is pinned from configuration
+    headerSegment = encodeBase64url(JSON.stringify(header));
+  }
+  const signingInput = `${headerSegment}.${encodeBase64url(JSON.stringify(payload))}`;
+  const signature = await sign(alg, key, signingInput);
+  return `${signingInput}.${encodeBase64url(signature)}`;
+}

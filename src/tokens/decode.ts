@@ -1,0 +1,202 @@
+import type { ResolvedConfig } from '../config.js';
+import { CSRFError, ExpiredSignatureError, JWTDecodeError, JwtError } from '../errors.js';
+import { timingSafeEqualStrings } from '../internal/compare.js';
+import { LruCache } from '../internal/lru.js';
+import { deepFreeze, isPlainObject, safeAssign } from '../internal/objects.js';
+import type { StandardSchemaV1 } from '../internal/standard-schema.js';
+import type { Algorithm, JwtHeader, JwtPayload } from '../types.js';
+import { verify } from './crypto.js';
+import { parseCompact } from './format.js';
+import { type PreparedKey, prepareRuntimeKey } from './keys.js';
+
+/** A token whose signature and claims were verified. */
+export interface DecodedToken {
+  readonly header: JwtHeader;
+  readonly payload: JwtPayload;
+}
+
+export interface DecodeOptions {
+  /** The submitted CSRF value to compare (in constant time) with the token's `csrf` claim. */
+  csrfValue?: string | undefined;
+  /** Accept an expired (but otherwise valid) token. */
+  allowExpired?: boolean | undefined;
+}
+
+interface CacheEntry extends DecodedToken {
+  readonly storedAt: number;
+}
+
+const TIME_CLAIMS = [
+  ['iat', 'Issued At claim (iat) must be an integer.', 'The token is not yet valid (iat)'],
+  ['nbf', 'Not Before claim (nbf) must be an integer.', 'The token is not yet valid (nbf)'],
+] as const;
+
+/**
+ * Verifies tokens: the strict format gate, the algorithm pinned from configuration, the signature,
+ * PyJWT's claim checks in PyJWT's order, the identity claim, the `claims` schema, CSRF, and expiry
+ * last (so any other failure wins over expiry, as in flask-jwt-extended). Verified tokens are
+ * cached by their exact string; time claims and CSRF are checked again on every use.
+ */
+export class TokenVerifier {
+  readonly #config: ResolvedConfig;
+  readonly #cache: LruCache<string, CacheEntry>;
+
+  constructor(config: ResolvedConfig) {
+    this.#config = config;
+    this.#cache = new LruCache(config.cache.maxSize);
+  }
+
+  /** Entries in the verified-token cache. */
+  get cacheSize(): number {
+    return this.#cache.size;
+  }
+
+  /** Drops every cached verification (e.g. after rotating keys). */
+  clearCache(): void {
+    this.#cache.clear();
+  }
+
+  async decode(token: string, opts: DecodeOptions = {}): Promise<DecodedToken> {
+    const config = this.#config;
+    const nowMs = config.clock();
+    const now = Math.floor(nowMs / 1000);
+    let entry = this.#cache.get(token);
+    if (
+      entry !== undefined &&
+      config.cache.ttlMs !== undefined &&
+      nowMs - entry.storedAt > config.cache.ttlMs
+    ) {
+      this.#cache.delete(token);
+      entry = undefined;
+    }
+    if (entry === undefined) {
+      const verified = await this.#verify(token, now);
+      if (config.cache.maxSize > 0) {
+        entry = deepFreeze({ ...verified, storedAt: nowMs });
+        this.#cache.set(token, entry);
+      } else entry = { ...verified, storedAt: nowMs };
+    } else {
+      this.#checkImmature(entry.payload, now);
+    }
+    const { header, payload } = entry;
+    if (opts.csrfValue !== undefined) checkCsrf(payload, opts.csrfValue);
+    if (
+      !opts.allowExpired &&
+      payload.exp !== undefined &&
+      Math.trunc(payload.exp) <= now - config.decodeLeeway
+    ) {
+      throw new ExpiredSignatureError('Token has expired', { header, payload });
+    }
+    return { header, payload };
+  }
+
+  /** Everything that does not change with time or request: cacheable once it passes. */
+  async #verify(token: string, now: number): Promise<DecodedToken> {
+    const config = this.#config;
+    const { header, payload, signingInput, signature } = parseCompact(token, config.maxTokenLength);
+    const alg = header.alg;
+    if (typeof alg !== 'string' || !config.decodeAlgorithms.has(alg as Algorithm)) {
+      throw new JWTDecodeError('The specified alg value is not allowed');
+    }
+    if (header.crit !== undefined) throw new JWTDecodeError('Unsupported critical header parameter');
+    const key = await this.#verifyKey(header, payload, alg as Algorithm);
+    if (!(await verify(alg as Algorithm, key, signingInput, signature))) {
+      throw new JWTDecodeError('Signature verification failed');
+    }
+    this.#checkImmature(payload, now, true);
+    if (payload.exp !== undefined && !isFiniteNumber(payload.exp)) {
+      throw new JWTDecodeError('Expiration Time claim (exp) must be an integer.');
+    }
+    this.#checkClaims(payload);
+    const validated = config.claims ? await validateClaims(config.claims, payload) : payload;
+    return { header, payload: validated };
+  }
+
+  async #verifyKey(header: JwtHeader, payload: JwtPayload, alg: Algorithm): Promise<PreparedKey> {
+    const loader = this.#config.loaders.decodeKeyLoader;
+    if (!loader) return this.#config.verifyKey!;
+    const input = await loader({ header, payload });
+    try {
+      return prepareRuntimeKey(input, alg, 'public');
+    } catch {
+      // A key that does not fit the token's algorithm: the token is invalid, not the server.
+      throw new JWTDecodeError('Signature verification failed');
+    }
+  }
+
+  #checkImmature(payload: JwtPayload, now: number, checkTypes = false): void {
+    const limit = now + this.#config.decodeLeeway;
+    for (const [claim, typeMessage, immatureMessage] of TIME_CLAIMS) {
+      const value = payload[claim];
+      if (value === undefined) continue;
+      if (checkTypes && !isFiniteNumber(value)) throw new JWTDecodeError(typeMessage);
+      if (Math.trunc(value as number) > limit) throw new JWTDecodeError(immatureMessage);
+    }
+  }
+
+  #checkClaims(payload: JwtPayload): void {
+    const config = this.#config;
+    if (config.decodeIssuer) {
+      if (!('iss' in payload)) throw new JWTDecodeError('Token is missing the "iss" claim');
+      if (!config.decodeIssuer.includes(payload.iss as string)) throw new JWTDecodeError('Invalid issuer');
+    }
+    if (config.decodeAudience) {
+      const aud = payload.aud;
+      if (aud === undefined || aud === null || aud === '' || (Array.isArray(aud) && aud.length === 0)) {
+        throw new JWTDecodeError('Token is missing the "aud" claim');
+      }
+      const claimed = typeof aud === 'string' ? [aud] : aud;
+      if (!Array.isArray(claimed) || claimed.some((a) => typeof a !== 'string')) {
+        throw new JWTDecodeError('Invalid claim format in token');
+      }
+      if (!config.decodeAudience.some((a) => claimed.includes(a))) {
+        throw new JWTDecodeError("Audience doesn't match");
+      }
+    }
+    if (config.verifySub && 'sub' in payload && typeof payload.sub !== 'string') {
+      throw new JWTDecodeError('Subject must be a string');
+    }
+    if ('jti' in payload && typeof payload.jti !== 'string')
+      throw new JWTDecodeError('JWT ID must be a string');
+    if (payload[config.identityClaim] === undefined) {
+      throw new JWTDecodeError(`Missing claim: ${config.identityClaim}`);
+    }
+  }
+}
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+function checkCsrf(payload: JwtPayload, csrfValue: string): void {
+  if (!('csrf' in payload)) throw new JWTDecodeError('Missing claim: csrf');
+  const claim = payload.csrf;
+  if (typeof claim !== 'string' || !timingSafeEqualStrings(claim, csrfValue)) {
+    throw new CSRFError('CSRF double submit tokens do not match');
+  }
+}
+
+function issuePath(issue: StandardSchemaV1.Issue): string {
+  const parts = (issue.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p));
+  return parts.length > 0 ? parts.join('.') : '(root)';
+}
+
+/**
+ * Runs the `claims` schema over a verified payload. A failure names the claim path, never its
+ * value. The schema's output is laid over the payload, so a schema that strips unknown keys (zod's
+ * default) does not drop the registered claims.
+ */
+async function validateClaims(schema: StandardSchemaV1, payload: JwtPayload): Promise<JwtPayload> {
+  let result: StandardSchemaV1.Result<unknown>;
+  try {
+    result = await schema['~standard'].validate(payload);
+  } catch (error) {
+    if (error instanceof JwtError) throw error;
+    throw new JWTDecodeError('Invalid claims: the claims schema threw');
+  }
+  if (result.issues) {
+    const paths = [...new Set(result.issues.map(issuePath))].join(', ');
+    throw new JWTDecodeError(`Invalid claim: ${paths}`);
+  }
+  return isPlainObject(result.value) ? safeAssign({ ...payload }, result.value) : payload;
+}

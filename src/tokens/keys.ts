@@ -1,0 +1,232 @@
+import type { KeyObject } from 'node:crypto';
+import { importJWK, importPKCS8, importSPKI } from 'jose';
+import { JwtConfigError } from '../errors.js';
+import { backend, nodeCrypto } from '../internal/node-crypto.js';
+import type { Algorithm, KeyInput } from '../types.js';
+
+export type AlgFamily = 'HS' | 'RS' | 'PS' | 'ES' | 'EdDSA';
+
+export function familyOf(alg: Algorithm): AlgFamily {
+  return alg === 'EdDSA' ? 'EdDSA' : (alg.slice(0, 2) as AlgFamily);
+}
+
+/** `sha256` / `sha384` / `sha512` for an algorithm (EdDSA: none). */
+export function hashOf(alg: Algorithm): 'sha256' | 'sha384' | 'sha512' {
+  return `sha${alg === 'EdDSA' ? '512' : alg.slice(2)}` as 'sha256' | 'sha384' | 'sha512';
+}
+
+/** Minimum HMAC secret size in bytes: the hash output size (RFC 7518 §3.2). */
+export const MIN_SECRET_BYTES = { HS256: 32, HS384: 48, HS512: 64 } as const;
+const EC_CURVES = { ES256: 'prime256v1', ES384: 'secp384r1', ES512: 'secp521r1' } as const;
+
+/**
+ * A key ready for use: a node:crypto KeyObject where the runtime has node:crypto, else the
+ * original input, imported into WebCrypto on first use per algorithm (cached).
+ */
+export interface PreparedKey {
+  readonly kind: 'secret' | 'private' | 'public';
+  readonly node: KeyObject | undefined;
+  readonly input: KeyInput;
+  /** WebCrypto keys by algorithm, imported once. */
+  readonly web: Map<Algorithm, Promise<CryptoKey>>;
+}
+
+const PEM_RE = /-----BEGIN [A-Z0-9 ]+-----/;
+const SSH_RE = /^(ssh-(rsa|dss|ed25519|ed448)|ecdsa-sha2-nistp\d+|sk-(ssh|ecdsa)[\w.@-]*)\s/;
+
+function looksLikeKeyMaterial(text: string): boolean {
+  const t = text.trim();
+  if (PEM_RE.test(t) || SSH_RE.test(t)) return true;
+  if (t.startsWith('{')) {
+    try {
+      const parsed = JSON.parse(t) as unknown;
+      return typeof parsed === 'object' && parsed !== null && ('kty' in parsed || 'keys' in parsed);
+    } catch {
+      return false;
+    }
+  }
+  return false;
+}
+
+function isKeyObject(key: unknown): key is KeyObject {
+  return nodeCrypto !== undefined && key instanceof nodeCrypto.KeyObject;
+}
+
+function isCryptoKey(key: unknown): key is CryptoKey {
+  return typeof CryptoKey !== 'undefined' && key instanceof CryptoKey;
+}
+
+function isJwk(key: unknown): key is JsonWebKey {
+  return typeof key === 'object' && key !== null && typeof (key as JsonWebKey).kty === 'string';
+}
+
+/**
+ * Validates and prepares an HMAC secret for `alg`; throws JwtConfigError naming `option`.
+ * Rejects secrets shorter than the hash, and key material (PEM, OpenSSH, JWK) given as a secret.
+ */
+export function prepareSecret(option: string, secret: unknown, algs: readonly Algorithm[]): PreparedKey {
+  let bytes: Uint8Array;
+  if (typeof secret === 'string') {
+    if (looksLikeKeyMaterial(secret)) {
+      throw new JwtConfigError(
+        option,
+        'looks like a public or private key (PEM, OpenSSH or JWK), not an HMAC secret: use privateKey/publicKey with an asymmetric algorithm',
+      );
+    }
+    bytes = new TextEncoder().encode(secret);
+  } else if (secret instanceof Uint8Array) {
+    bytes = secret;
+    if (looksLikeKeyMaterial(new TextDecoder().decode(secret))) {
+      throw new JwtConfigError(option, 'looks like a public or private key, not an HMAC secret');
+    }
+  } else {
+    throw new JwtConfigError(option, 'must be a string or a Uint8Array for HMAC algorithms');
+  }
+  for (const alg of algs) {
+    const min = MIN_SECRET_BYTES[alg as keyof typeof MIN_SECRET_BYTES];
+    if (min !== undefined && bytes.length < min) {
+      throw new JwtConfigError(
+        option,
+        `is ${bytes.length} bytes; ${alg} needs at least ${min} bytes (RFC 7518 §3.2). Generate one with: node -e "console.log(require('crypto').randomBytes(${min}).toString('base64url'))"`,
+      );
+    }
+  }
+  return {
+    kind: 'secret',
+    node: backend.useNode && nodeCrypto ? nodeCrypto.createSecretKey(bytes) : undefined,
+    input: bytes,
+    web: new Map(),
+  };
+}
+
+/** Checks that a node KeyObject fits `alg`; returns a reason when it does not. */
+export function keyMismatch(key: KeyObject, alg: Algorithm): string | undefined {
+  const family = familyOf(alg);
+  if (family === 'HS') return key.type === 'secret' ? undefined : `${alg} needs a secret key`;
+  if (key.type === 'secret') return `${alg} needs an asymmetric key, not a secret`;
+  const type = key.asymmetricKeyType;
+  const details = key.asymmetricKeyDetails;
+  switch (family) {
+    case 'RS':
+    case 'PS':
+      if (type !== 'rsa' && !(family === 'PS' && type === 'rsa-pss'))
+        return `${alg} needs an RSA key, got ${type}`;
+      if ((details?.modulusLength ?? 0) < 2048) return `${alg} needs an RSA key of at least 2048 bits`;
+      return undefined;
+    case 'ES': {
+      const curve = EC_CURVES[alg as keyof typeof EC_CURVES];
+      if (type !== 'ec' || details?.namedCurve !== curve) return `${alg} needs an EC key on curve ${curve}`;
+      return undefined;
+    }
+    default:
+      return type === 'ed25519' || type === 'ed448' ? undefined : `${alg} needs an Ed25519 or Ed448 key`;
+  }
+}
+
+/**
+ * Validates and prepares an asymmetric key. `want` is 'private' (signing) or 'public' (verifying; a
+ * private key given here is reduced to its public half). Throws JwtConfigError naming `option`.
+ */
+export function prepareAsymmetric(
+  option: string,
+  input: unknown,
+  want: 'private' | 'public',
+  algs: readonly Algorithm[],
+): PreparedKey {
+  if (input === undefined || input === null || input === '') {
+    throw new JwtConfigError(option, `is required for ${algs.join(', ')}`);
+  }
+  if (!(typeof input === 'string' || isKeyObject(input) || isCryptoKey(input) || isJwk(input))) {
+    throw new JwtConfigError(option, 'must be a PEM string, a JWK, a KeyObject or a CryptoKey');
+  }
+  if (typeof input === 'string' && !PEM_RE.test(input)) {
+    throw new JwtConfigError(option, 'must be PEM text (-----BEGIN ...-----) when given as a string');
+  }
+  if (!backend.useNode || !nodeCrypto) {
+    return { kind: want, node: undefined, input: input as KeyInput, web: new Map() };
+  }
+  let key: KeyObject;
+  try {
+    if (isKeyObject(input)) key = input;
+    else if (isCryptoKey(input)) key = nodeCrypto.KeyObject.from(input);
+    else if (typeof input === 'string') {
+      key = want === 'private' ? nodeCrypto.createPrivateKey(input) : nodeCrypto.createPublicKey(input);
+    } else if (want === 'private' || input.d === undefined) {
+      key =
+        want === 'private'
+          ? nodeCrypto.createPrivateKey({ key: input as never, format: 'jwk' })
+          : nodeCrypto.createPublicKey({ key: input as never, format: 'jwk' });
+    } else {
+      key = nodeCrypto.createPublicKey({ key: input as never, format: 'jwk' });
+    }
+  } catch {
+    throw new JwtConfigError(option, 'could not be parsed as a key');
+  }
+  if (want === 'public' && key.type === 'private') key = nodeCrypto.createPublicKey(key);
+  if (want === 'private' && key.type !== 'private') {
+    throw new JwtConfigError(option, `must be a private key, got a ${key.type} key`);
+  }
+  if (want === 'public' && key.type !== 'public') {
+    throw new JwtConfigError(option, `must be a public key, got a ${key.type} key`);
+  }
+  for (const alg of algs) {
+    const reason = keyMismatch(key, alg);
+    if (reason) throw new JwtConfigError(option, `does not fit the algorithm: ${reason}`);
+  }
+  return { kind: want, node: key, input: input as KeyInput, web: new Map() };
+}
+
+const runtimeKeys = new WeakMap<object, PreparedKey>();
+const runtimeSecrets = new Map<string, PreparedKey>();
+
+/**
+ * Prepares a key returned by encodeKeyLoader/decodeKeyLoader, cached by identity so a loader that
+ * returns the same key object or string does not pay for an import on every request. Throws a plain
+ * Error (the caller maps it) when the key does not fit.
+ */
+export function prepareRuntimeKey(input: KeyInput, alg: Algorithm, want: 'private' | 'public'): PreparedKey {
+  const cacheKey = typeof input === 'string' ? `${want}:${alg}:${input}` : undefined;
+  const cached = cacheKey ? runtimeSecrets.get(cacheKey) : runtimeKeys.get(input as object);
+  if (cached) return cached;
+  const option = want === 'private' ? 'encodeKeyLoader' : 'decodeKeyLoader';
+  const prepared =
+    familyOf(alg) === 'HS'
+      ? prepareSecret(option, input, [alg])
+      : prepareAsymmetric(option, input, want, [alg]);
+  if (cacheKey) {
+    if (runtimeSecrets.size >= 256) runtimeSecrets.clear();
+    runtimeSecrets.set(cacheKey, prepared);
+  } else runtimeKeys.set(input as object, prepared);
+  return prepared;
+}
+
+const WEB_HASH = { sha256: 'SHA-256', sha384: 'SHA-384', sha512: 'SHA-512' } as const;
+
+/** The WebCrypto key for `alg` (fallback path), imported once per key and algorithm. */
+export function webKey(key: PreparedKey, alg: Algorithm): Promise<CryptoKey> {
+  let found = key.web.get(alg);
+  if (!found) {
+    found = importWebKey(key, alg);
+    key.web.set(alg, found);
+  }
+  return found;
+}
+
+async function importWebKey(key: PreparedKey, alg: Algorithm): Promise<CryptoKey> {
+  const input = key.input;
+  if (isCryptoKey(input)) return input;
+  if (key.kind === 'secret') {
+    return crypto.subtle.importKey(
+      'raw',
+      input as Uint8Array<ArrayBuffer>,
+      { name: 'HMAC', hash: WEB_HASH[hashOf(alg)] },
+      false,
+      ['sign', 'verify'],
+    );
+  }
+  if (typeof input === 'string') {
+    return key.kind === 'private' ? importPKCS8(input, alg) : importSPKI(input, alg);
+  }
+  const imported = await importJWK(input as never, alg);
+  return imported as CryptoKey;
+}

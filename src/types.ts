@@ -1,0 +1,207 @@
+import type { TRPCError } from '@trpc/server';
+import type { StandardSchemaV1 } from './internal/standard-schema.js';
+
+/** Where a token can be read from, in the order given. */
+export type TokenLocation = 'headers' | 'cookies' | 'query_string' | 'json' | 'connection_params';
+
+/** Every algorithm the package signs and verifies. `none` is never accepted. */
+export const ALGORITHMS = [
+  'HS256',
+  'HS384',
+  'HS512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+] as const;
+export type Algorithm = (typeof ALGORITHMS)[number];
+
+/**
+ * A duration: a number of seconds, or a string such as `'30s'`, `'15m'`, `'12h'`, `'30d'`, `'2w'`.
+ */
+export type Duration = number | `${number}${'s' | 'm' | 'h' | 'd' | 'w'}`;
+
+/** The JOSE header of a token. */
+export interface JwtHeader {
+  alg: string;
+  typ?: string;
+  kid?: string;
+  [key: string]: unknown;
+}
+
+/** The registered and flask-jwt-extended claims of a token. Custom claims are typed by the `claims` option. */
+export interface JwtPayload {
+  /** `true`, `false`, or the UNIX time (seconds) until which the token is fresh. */
+  fresh?: boolean | number;
+  iat?: number;
+  jti?: string;
+  /** `'access'`, `'refresh'`, or another type from a third-party issuer. */
+  type?: string;
+  sub?: string;
+  nbf?: number;
+  csrf?: string;
+  exp?: number;
+  aud?: string | string[];
+  iss?: string;
+  [claim: string]: unknown;
+}
+
+/**
+ * A key: a string (HMAC secret, or PEM for asymmetric algorithms), bytes (HMAC secret), a JWK, a
+ * node:crypto KeyObject or a WebCrypto CryptoKey.
+ */
+export type KeyInput =
+  | string
+  | Uint8Array
+  | JsonWebKey
+  | CryptoKey
+  | { type: string; asymmetricKeyType?: string };
+
+/** A verified token, as `ctx.token` in protected procedures. */
+export interface VerifiedToken<TClaims = {}> {
+  /** The encoded token, as received. */
+  raw: string;
+  header: JwtHeader;
+  payload: JwtPayload & TClaims;
+  /** The identity claim's value (`payload[identityClaim]`). */
+  identity: string;
+  /** `payload.type`, `'access'` when absent. */
+  type: string;
+  /** `payload.fresh`, `false` when absent. */
+  fresh: boolean | number;
+  /** `payload.jti`, `null` when absent. */
+  jti: string | null;
+  /** Where the token was found (flask's `get_jwt_request_location()`). */
+  location: TokenLocation;
+}
+
+/** What the loaders that run on a verified token receive. */
+export interface TokenLoaderArgs<TCtx = any> {
+  header: JwtHeader;
+  payload: JwtPayload;
+  ctx: TCtx;
+}
+
+/** What `invalidTokenLoader` and `unauthorizedLoader` receive: flask's error string, and the context. */
+export interface ReasonLoaderArgs<TCtx = any> {
+  reason: string;
+  ctx: TCtx;
+  /** The JwtError behind the reason. */
+  error: import('./errors.js').JwtError;
+}
+
+export type MaybePromise<T> = T | Promise<T>;
+
+/** Options of `createJwtManager`. Every option is flask-jwt-extended's `JWT_*` option in camelCase. */
+export interface JwtManagerOptions<TClaims = {}, TUser = never, TCtx = any> {
+  /** HMAC secret for HS* algorithms (≥ 32/48/64 bytes). Falls back to nothing: required for HS*. */
+  secretKey?: string | Uint8Array;
+  /** Signing key for asymmetric algorithms: PEM, JWK, KeyObject or CryptoKey. */
+  privateKey?: KeyInput;
+  /** Verification key for asymmetric algorithms: PEM, JWK, KeyObject or CryptoKey. */
+  publicKey?: KeyInput;
+  /** @default 'HS256' */
+  algorithm?: Algorithm;
+  /** Algorithms accepted when decoding; `algorithm` is always included. @default [algorithm] */
+  decodeAlgorithms?: readonly Algorithm[];
+  /** @default '15m' */
+  accessTokenExpires?: Duration | false;
+  /** @default '30d' */
+  refreshTokenExpires?: Duration | false;
+  /** @default ['headers'] */
+  tokenLocation?: TokenLocation | readonly TokenLocation[];
+  /** @default 'sub' */
+  identityClaim?: string;
+  /** A `sub` claim that is not a string is invalid. @default true */
+  verifySub?: boolean;
+  encodeAudience?: string | readonly string[];
+  decodeAudience?: string | readonly string[];
+  encodeIssuer?: string;
+  decodeIssuer?: string | readonly string[];
+  /** Seconds of clock skew allowed for exp, nbf and iat. @default 0 */
+  decodeLeeway?: number;
+  /** @default true */
+  encodeNbf?: boolean;
+  /** @default 'Authorization' */
+  headerName?: string;
+  /** `''` means the header holds the raw token. @default 'Bearer' */
+  headerType?: string;
+  /** @default 'jwt' */
+  queryStringName?: string;
+  /** @default '' */
+  queryStringValuePrefix?: string;
+  /** @default 'access_token' */
+  jsonKey?: string;
+  /** @default 'refresh_token' */
+  refreshJsonKey?: string;
+  /** Key of `info.connectionParams` holding the token (subscriptions). @default 'token' */
+  connectionParamsKey?: string;
+  /** @default 'access_token_cookie' */
+  accessCookieName?: string;
+  /** @default 'refresh_token_cookie' */
+  refreshCookieName?: string;
+  /** @default '/' */
+  accessCookiePath?: string;
+  /** @default '/' */
+  refreshCookiePath?: string;
+  /** @default false */
+  cookieSecure?: boolean;
+  cookieDomain?: string;
+  cookieSamesite?: 'Strict' | 'Lax' | 'None';
+  /** Session cookies (no Max-Age); when false, Max-Age is 31 540 000 s. @default true */
+  sessionCookie?: boolean;
+  /** @default true */
+  cookieCsrfProtect?: boolean;
+  /** @default true */
+  csrfInCookies?: boolean;
+  /** @default false */
+  csrfCheckForm?: boolean;
+  /** @default ['POST','PUT','PATCH','DELETE'] */
+  csrfMethods?: readonly string[];
+  /** @default 'csrf_access_token' */
+  accessCsrfCookieName?: string;
+  /** @default 'csrf_refresh_token' */
+  refreshCsrfCookieName?: string;
+  /** @default '/' */
+  accessCsrfCookiePath?: string;
+  /** @default '/' */
+  refreshCsrfCookiePath?: string;
+  /** @default 'X-CSRF-TOKEN' */
+  accessCsrfHeaderName?: string;
+  /** @default 'X-CSRF-TOKEN' */
+  refreshCsrfHeaderName?: string;
+  /** @default 'csrf_token' */
+  accessCsrfFieldName?: string;
+  /** @default 'csrf_token' */
+  refreshCsrfFieldName?: string;
+  /** Longest token accepted, in characters (inclusive). @default 8192 */
+  maxTokenLength?: number;
+  /** A Standard Schema (e.g. zod) for custom claims: validates verified payloads and types `ctx.token.payload`. */
+  claims?: StandardSchemaV1<unknown, TClaims>;
+  /** Milliseconds since the epoch; every time check uses it. @default () => Date.now() */
+  clock?: () => number;
+  /** Verified-token cache. @default { maxSize: 10_000 } when keys are static, off otherwise */
+  cache?: false | { maxSize?: number; ttl?: Duration };
+
+  additionalClaimsLoader?: (identity: unknown) => MaybePromise<Record<string, unknown>>;
+  additionalHeadersLoader?: (identity: unknown) => MaybePromise<Record<string, unknown>>;
+  userIdentityLoader?: (identity: unknown) => MaybePromise<string>;
+  encodeKeyLoader?: (identity: unknown) => MaybePromise<KeyInput>;
+  decodeKeyLoader?: (args: { header: JwtHeader; payload: JwtPayload }) => MaybePromise<KeyInput>;
+  tokenInBlocklistLoader?: (args: TokenLoaderArgs<TCtx>) => MaybePromise<boolean>;
+  tokenVerificationLoader?: (args: TokenLoaderArgs<TCtx>) => MaybePromise<boolean>;
+  userLookupLoader?: (args: TokenLoaderArgs<TCtx>) => MaybePromise<TUser | null | undefined>;
+  expiredTokenLoader?: (args: TokenLoaderArgs<TCtx>) => MaybePromise<TRPCError>;
+  needsFreshTokenLoader?: (args: TokenLoaderArgs<TCtx>) => MaybePromise<TRPCError>;
+  revokedTokenLoader?: (args: TokenLoaderArgs<TCtx>) => MaybePromise<TRPCError>;
+  tokenVerificationFailedLoader?: (args: TokenLoaderArgs<TCtx>) => MaybePromise<TRPCError>;
+  userLookupErrorLoader?: (args: TokenLoaderArgs<TCtx>) => MaybePromise<TRPCError>;
+  invalidTokenLoader?: (args: ReasonLoaderArgs<TCtx>) => MaybePromise<TRPCError>;
+  unauthorizedLoader?: (args: ReasonLoaderArgs<TCtx>) => MaybePromise<TRPCError>;
+}

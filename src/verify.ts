@@ -1,0 +1,231 @@
+import { TRPCError } from '@trpc/server';
+import { type ResolvedConfig, resolveProcedureLocations } from './config.js';
+import type { JwtRequest } from './context.js';
+import {
+  FreshTokenRequiredError,
+  JWTDecodeError,
+  JwtError,
+  NoAuthorizationError,
+  RevokedTokenError,
+  toTRPCError,
+  UserClaimsVerificationError,
+  UserLookupError,
+  WrongTokenError,
+} from './errors.js';
+import { type CallInfo, EXTRACTORS, missingEverywhere } from './locations.js';
+import type { TokenVerifier } from './tokens/decode.js';
+import type { JwtHeader, JwtPayload, TokenLocation, VerifiedToken } from './types.js';
+
+/** Options of `verifyJwtInRequest` and `jwt.required()` (flask's `jwt_required` arguments). */
+export interface VerifyOptions {
+  /** A missing token is allowed (`ctx.token` is null); any other failure still fails. @default false */
+  optional?: boolean;
+  /** Require a fresh token. @default false */
+  fresh?: boolean;
+  /** Require a refresh token (and read the refresh cookie, CSRF header and JSON key). @default false */
+  refresh?: boolean;
+  /** Overrides `tokenLocation` for this procedure. */
+  locations?: TokenLocation | readonly TokenLocation[];
+  /** Check the token type (access vs refresh). @default true */
+  verifyType?: boolean;
+  /** Skip `tokenInBlocklistLoader`. @default false */
+  skipRevocationCheck?: boolean;
+}
+
+/** A verified request: the token and, when a `userLookupLoader` is configured, the user. */
+export interface VerifiedRequest<TClaims = {}, TUser = unknown> {
+  token: VerifiedToken<TClaims>;
+  user: TUser | undefined;
+}
+
+/** Maps each TRPCError returned by a loader to the JwtError it answers, for `data.jwt`. */
+export const loaderErrorCause = new WeakMap<TRPCError, JwtError>();
+
+/** A request whose verification threw something that is not a JwtError: fails closed. */
+export class LoaderFailure extends Error {
+  override readonly name = 'LoaderFailure';
+}
+
+function toVerifiedToken(
+  raw: string,
+  header: JwtHeader,
+  payload: JwtPayload,
+  location: TokenLocation,
+  identityClaim: string,
+): VerifiedToken<any> {
+  return {
+    raw,
+    header,
+    payload,
+    identity: payload[identityClaim] as string,
+    type: typeof payload.type === 'string' ? payload.type : 'access',
+    fresh: payload.fresh ?? false,
+    jti: typeof payload.jti === 'string' ? payload.jti : null,
+    location,
+  };
+}
+
+/** flask: fresh is `true`, or a timestamp not yet passed. §9: anything else is not fresh. */
+function isFresh(fresh: unknown, nowSeconds: number): boolean {
+  if (fresh === true) return true;
+  return typeof fresh === 'number' && Number.isFinite(fresh) && fresh >= nowSeconds;
+}
+
+async function runLoader<T>(fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof JwtError || error instanceof TRPCError) throw error;
+    throw new LoaderFailure('A token loader failed', { cause: error });
+  }
+}
+
+/**
+ * The verification pipeline of flask's `verify_jwt_in_request`, in its check order:
+ * location → decode → CSRF → type → fresh → blocklist → custom verification → user lookup.
+ * Returns null for OPTIONS and for an optional call without a token. Throws a JwtError (or a
+ * LoaderFailure when a loader throws).
+ */
+export async function verifyRequest(
+  config: ResolvedConfig,
+  verifier: TokenVerifier,
+  req: JwtRequest,
+  ctx: unknown,
+  opts: VerifyOptions,
+  call: CallInfo,
+): Promise<VerifiedRequest<any, any> | null> {
+  if (req.method === 'OPTIONS') return null;
+  const locations =
+    opts.locations === undefined ? config.tokenLocation : resolveProcedureLocations(opts.locations);
+  const refresh = opts.refresh ?? false;
+  const missing: NoAuthorizationError[] = [];
+  let token: VerifiedToken<any> | undefined;
+  for (const location of locations) {
+    let extracted: Awaited<ReturnType<(typeof EXTRACTORS)[TokenLocation]>>;
+    try {
+      extracted = await EXTRACTORS[location](req, config, refresh, call);
+    } catch (error) {
+      if (error instanceof NoAuthorizationError) {
+        missing.push(error);
+        continue;
+      }
+      throw error;
+    }
+    const raw = extracted.token;
+    const { header, payload } = await verifier.decode(raw as string, { csrfValue: extracted.csrfValue });
+    token = toVerifiedToken(raw as string, header, payload, location, config.identityClaim);
+    break;
+  }
+  if (!token) {
+    if (opts.optional) return null;
+    throw missingEverywhere(locations, missing);
+  }
+  const { header, payload } = token;
+  const errorOpts = { header, payload };
+  if (opts.verifyType !== false) {
+    if (refresh && token.type !== 'refresh')
+      throw new WrongTokenError('Only refresh tokens are allowed', errorOpts);
+    if (!refresh && token.type === 'refresh') {
+      throw new WrongTokenError('Only non-refresh tokens are allowed', errorOpts);
+    }
+  }
+  if (opts.fresh && !isFresh(payload.fresh, config.clock() / 1000)) {
+    throw new FreshTokenRequiredError('Fresh token required', errorOpts);
+  }
+  const { loaders } = config;
+  const args = { header, payload, ctx };
+  if (loaders.tokenInBlocklistLoader && !opts.skipRevocationCheck) {
+    if (token.jti === null) throw new JWTDecodeError('Missing claim: jti', errorOpts);
+    if ((await runLoader(() => loaders.tokenInBlocklistLoader!(args))) === true) {
+      throw new RevokedTokenError('Token has been revoked', errorOpts);
+    }
+  }
+  if (
+    loaders.tokenVerificationLoader &&
+    (await runLoader(() => loaders.tokenVerificationLoader!(args))) !== true
+  ) {
+    throw new UserClaimsVerificationError('User claims verification failed', errorOpts);
+  }
+  let user: unknown;
+  if (loaders.userLookupLoader) {
+    user = await runLoader(() => loaders.userLookupLoader!(args));
+    if (user === null || user === undefined) {
+      throw new UserLookupError(`Error loading the user ${String(token.identity)}`, errorOpts);
+    }
+  }
+  return { token, user };
+}
+
+/**
+ * Turns a failure into the TRPCError the client gets, through the loader flask would call
+ * (`unauthorizedLoader` also shapes CSRF errors; `invalidTokenLoader` every 422).
+ */
+export async function toClientError(
+  config: ResolvedConfig,
+  error: unknown,
+  ctx: unknown,
+): Promise<TRPCError> {
+  if (error instanceof TRPCError) return error;
+  if (error instanceof LoaderFailure) {
+    return new TRPCError({
+      code: 'INTERNAL_SERVER_ERROR',
+      message: 'Token verification failed: a loader threw',
+      cause: error.cause,
+    });
+  }
+  if (!(error instanceof JwtError)) {
+    return new TRPCError({
+      code: 'INTERNAL_SERVER_ERROR',
+      message: 'Token verification failed',
+      cause: error,
+    });
+  }
+  const { loaders } = config;
+  const tokenArgs = { header: error.header!, payload: error.payload!, ctx };
+  const reasonArgs = { reason: error.message, ctx, error };
+  let loader: (() => TRPCError | Promise<TRPCError>) | undefined;
+  switch (error.code) {
+    case 'NO_AUTHORIZATION':
+    case 'CSRF_ERROR':
+      if (loaders.unauthorizedLoader) loader = () => loaders.unauthorizedLoader!(reasonArgs);
+      break;
+    case 'INVALID_HEADER':
+    case 'INVALID_QUERY_PARAM':
+    case 'INVALID_TOKEN':
+    case 'WRONG_TOKEN_TYPE':
+      if (loaders.invalidTokenLoader) loader = () => loaders.invalidTokenLoader!(reasonArgs);
+      break;
+    case 'TOKEN_EXPIRED':
+      if (loaders.expiredTokenLoader) loader = () => loaders.expiredTokenLoader!(tokenArgs);
+      break;
+    case 'FRESH_TOKEN_REQUIRED':
+      if (loaders.needsFreshTokenLoader) loader = () => loaders.needsFreshTokenLoader!(tokenArgs);
+      break;
+    case 'TOKEN_REVOKED':
+      if (loaders.revokedTokenLoader) loader = () => loaders.revokedTokenLoader!(tokenArgs);
+      break;
+    case 'CLAIMS_VERIFICATION_FAILED':
+      if (loaders.tokenVerificationFailedLoader)
+        loader = () => loaders.tokenVerificationFailedLoader!(tokenArgs);
+      break;
+    case 'USER_LOOKUP_FAILED':
+      if (loaders.userLookupErrorLoader) loader = () => loaders.userLookupErrorLoader!(tokenArgs);
+      break;
+  }
+  if (!loader) return toTRPCError(error);
+  let custom: unknown;
+  try {
+    custom = await loader();
+  } catch (thrown) {
+    custom = thrown;
+  }
+  if (!(custom instanceof TRPCError)) {
+    return new TRPCError({
+      code: 'INTERNAL_SERVER_ERROR',
+      message: 'An error loader did not return a TRPCError',
+      cause: custom instanceof Error ? custom : undefined,
+    });
+  }
+  if (!(custom.cause instanceof JwtError)) loaderErrorCause.set(custom, error);
+  return custom;
+}
