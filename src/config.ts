@@ -1,5 +1,6 @@
 import { JwtConfigError } from './errors.js';
 import type { StandardSchemaV1 } from './internal/standard-schema.js';
+import { type Keyring, type RemoteKeyGetter, resolveKeyring, resolveRemoteJwks } from './keyring.js';
 import { familyOf, type PreparedKey, prepareAsymmetric, prepareSecret } from './tokens/keys.js';
 import {
   ALGORITHMS,
@@ -99,8 +100,16 @@ export interface ResolvedConfig {
   readonly decodeAlgorithms: ReadonlySet<Algorithm>;
   /** Key that signs new tokens (absent when encodeKeyLoader supplies it, or for verify-only asymmetric setups). */
   readonly signingKey: PreparedKey | undefined;
-  /** Key that verifies tokens (absent when decodeKeyLoader supplies it). */
+  /** Key that verifies tokens (absent when decodeKeyLoader, keys or jwksUrl supply it). */
   readonly verifyKey: PreparedKey | undefined;
+  /** Rotating keys by kid (option `keys`). */
+  readonly keyring: Keyring | undefined;
+  /** The external issuer's key set (option `jwksUrl`). */
+  readonly remoteJwks: RemoteKeyGetter | undefined;
+  /** RFC 6750 challenge settings; undefined when off. */
+  readonly wwwAuthenticate: { readonly realm: string } | undefined;
+  /** Implicit refresh window in seconds; undefined when off. */
+  readonly implicitRefreshWindow: number | undefined;
   readonly accessTokenExpires: number | false;
   readonly refreshTokenExpires: number | false;
   readonly tokenLocation: readonly TokenLocation[];
@@ -185,6 +194,11 @@ const KNOWN_OPTIONS = new Set<string>([
   'claims',
   'clock',
   'cache',
+  'keys',
+  'jwksUrl',
+  'jwksOptions',
+  'wwwAuthenticate',
+  'implicitRefresh',
 ]);
 KNOWN_OPTIONS.delete('cacheMaxSize');
 
@@ -235,6 +249,62 @@ function resolveAlgorithms(opts: Options): { algorithm: Algorithm; decode: Algor
   }
   const decode = [...new Set<Algorithm>([...given, algorithm])];
   return { algorithm, decode };
+}
+
+const EXCLUSIVE_KEY_OPTIONS = [
+  'secretKey',
+  'privateKey',
+  'publicKey',
+  'encodeKeyLoader',
+  'decodeKeyLoader',
+] as const;
+
+/** Keys from `keys` (rotation by kid), `jwksUrl` (external issuer), or secretKey/privateKey/publicKey. */
+function resolveKeyMaterial(opts: Options) {
+  const mode = opts.keys !== undefined ? 'keys' : opts.jwksUrl !== undefined ? 'jwksUrl' : undefined;
+  if (mode === undefined) {
+    const { algorithm, decode } = resolveAlgorithms(opts);
+    return {
+      algorithm,
+      decode,
+      ...resolveKeys(opts, algorithm, decode),
+      keyring: undefined,
+      remoteJwks: undefined,
+    };
+  }
+  if (opts.keys !== undefined && opts.jwksUrl !== undefined) {
+    throw new JwtConfigError('jwksUrl', 'cannot be combined with `keys`');
+  }
+  for (const name of EXCLUSIVE_KEY_OPTIONS) {
+    if (opts[name] !== undefined) throw new JwtConfigError(name, `cannot be combined with \`${mode}\``);
+  }
+  if (mode === 'keys') {
+    if (opts.algorithm !== undefined || opts.decodeAlgorithms !== undefined) {
+      throw new JwtConfigError('algorithm', 'is set per key when `keys` is used');
+    }
+    const keyring = resolveKeyring(opts.keys);
+    const decode = [...new Set([...keyring.byKid.values()].map((k) => k.algorithm))];
+    return {
+      algorithm: keyring.current.algorithm,
+      decode,
+      signingKey: keyring.current.signingKey,
+      verifyKey: undefined,
+      keyring,
+      remoteJwks: undefined,
+    };
+  }
+  const { algorithm, decode } = resolveAlgorithms({ ...opts, algorithm: opts.algorithm ?? 'RS256' });
+  if (decode.some((a) => familyOf(a) === 'HS')) {
+    throw new JwtConfigError('decodeAlgorithms', 'cannot include HS* algorithms with `jwksUrl`');
+  }
+  return {
+    algorithm,
+    decode,
+    signingKey: undefined,
+    verifyKey: undefined,
+    keyring: undefined,
+    remoteJwks: resolveRemoteJwks(opts.jwksUrl, opts.jwksOptions),
+  };
 }
 
 function resolveKeys(opts: Options, algorithm: Algorithm, decode: Algorithm[]) {
@@ -318,8 +388,7 @@ export function resolveConfig(opts: Options): ResolvedConfig {
       throw new JwtConfigError(name, 'must be a function');
     }
   }
-  const { algorithm, decode } = resolveAlgorithms(opts);
-  const { signingKey, verifyKey } = resolveKeys(opts, algorithm, decode);
+  const { algorithm, decode, signingKey, verifyKey, keyring, remoteJwks } = resolveKeyMaterial(opts);
 
   const leeway = opts.decodeLeeway ?? DEFAULTS.decodeLeeway;
   if (typeof leeway !== 'number' || !Number.isFinite(leeway) || leeway < 0) {
@@ -368,6 +437,10 @@ export function resolveConfig(opts: Options): ResolvedConfig {
     decodeAlgorithms: new Set(decode),
     signingKey,
     verifyKey,
+    keyring,
+    remoteJwks,
+    wwwAuthenticate: resolveChallenge(opts.wwwAuthenticate),
+    implicitRefreshWindow: resolveImplicitRefresh(opts.implicitRefresh),
     accessTokenExpires: parseExpiry(
       'accessTokenExpires',
       opts.accessTokenExpires,
@@ -423,9 +496,34 @@ export function resolveConfig(opts: Options): ResolvedConfig {
   });
 }
 
+const REALM_RE = /^[\x20\x21\x23-\x5B\x5D-\x7E]+$/;
+
+function resolveChallenge(value: Options['wwwAuthenticate']): ResolvedConfig['wwwAuthenticate'] {
+  if (value === false) return undefined;
+  if (value !== undefined && (typeof value !== 'object' || value === null)) {
+    throw new JwtConfigError('wwwAuthenticate', 'must be false or { realm?: string }');
+  }
+  const realm = value?.realm ?? 'api';
+  if (typeof realm !== 'string' || !REALM_RE.test(realm)) {
+    throw new JwtConfigError(
+      'wwwAuthenticate',
+      '`realm` must be printable ASCII without quotes or backslashes',
+    );
+  }
+  return { realm };
+}
+
+function resolveImplicitRefresh(value: Options['implicitRefresh']): number | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (typeof value !== 'object' || value === null) {
+    throw new JwtConfigError('implicitRefresh', 'must be false or { window?: duration }');
+  }
+  return parseDuration('implicitRefresh', value.window ?? '5m');
+}
+
 function resolveCache(opts: Options): ResolvedConfig['cache'] {
   const given = opts.cache;
-  const dynamicKeys = opts.decodeKeyLoader !== undefined;
+  const dynamicKeys = opts.decodeKeyLoader !== undefined || opts.jwksUrl !== undefined;
   if (given === false) return { maxSize: 0, ttlMs: undefined };
   if (given === undefined) {
     return { maxSize: dynamicKeys ? 0 : DEFAULTS.cacheMaxSize, ttlMs: undefined };

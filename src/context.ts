@@ -22,6 +22,8 @@ export type CreateJwtContextOptions =
 /** The parts of tRPC's `info` that are read. */
 export interface RequestInfoLike {
   connectionParams?: Record<string, string> | null;
+  /** tRPC's `trpc-accept` header: `application/jsonl` for streamed (httpBatchStreamLink) responses. */
+  accept?: string | null;
   [key: string]: unknown;
 }
 
@@ -62,10 +64,13 @@ export class JwtRequest {
   readonly cookiesSet = new Map<string, string>();
   /** The token verified for the procedure that last ran on this context, if any. */
   verified: VerifiedToken<any> | null = null;
+  /** True when the response is streamed (headers go out before procedures finish). */
+  readonly streaming: boolean;
 
   readonly #getHeader: (name: string) => string | undefined;
   readonly #rawUrl: () => string | URL | undefined;
   readonly #writeCookie: ((serialized: string) => void) | undefined;
+  readonly #setHeader: ((name: string, value: string) => void) | undefined;
   readonly #noWriterReason: string;
   #cookies: Map<string, string> | undefined;
   #url: URL | null | undefined;
@@ -76,6 +81,8 @@ export class JwtRequest {
     url: () => string | URL | undefined;
     connectionParams: Record<string, string> | null | undefined;
     writeCookie: ((serialized: string) => void) | undefined;
+    setHeader?: ((name: string, value: string) => void) | undefined;
+    streaming?: boolean | undefined;
     noWriterReason: string;
   }) {
     this.#getHeader = init.getHeader;
@@ -83,7 +90,23 @@ export class JwtRequest {
     this.#rawUrl = init.url;
     this.connectionParams = init.connectionParams ?? null;
     this.#writeCookie = init.writeCookie;
+    this.#setHeader = init.setHeader;
+    this.streaming = init.streaming ?? false;
     this.#noWriterReason = init.noWriterReason;
+  }
+
+  /**
+   * Sets a response header where the transport has one (HTTP adapters); returns false otherwise
+   * (WebSocket, server-side callers) or when the headers were already sent.
+   */
+  setResponseHeader(name: string, value: string): boolean {
+    if (!this.#setHeader) return false;
+    try {
+      this.#setHeader(name, value);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** A request header (case-insensitive); repeated headers are joined with `, `. */
@@ -183,6 +206,8 @@ export function createJwtContext(opts: CreateJwtContextOptions): JwtContextPart 
           url: () => fetchReq.url,
           connectionParams,
           writeCookie: resHeaders ? (c) => resHeaders.append('set-cookie', c) : undefined,
+          setHeader: resHeaders ? (name, value) => resHeaders.set(name, value) : undefined,
+          streaming: info?.accept === 'application/jsonl',
           noWriterReason:
             'no resHeaders were passed to createJwtContext (pass the fetch adapter options through)',
         }),
@@ -200,6 +225,13 @@ export function createJwtContext(opts: CreateJwtContextOptions): JwtContextPart 
             : `http://${nodeReq.headers?.host ?? 'localhost'}${nodeReq.url}`,
         connectionParams,
         writeCookie: isNodeResponse(res) ? nodeCookieWriter(res) : undefined,
+        setHeader: isNodeResponse(res)
+          ? (name, value) => {
+              if (res.headersSent) throw new Error('headers already sent');
+              res.setHeader(name, value);
+            }
+          : undefined,
+        streaming: info?.accept === 'application/jsonl',
         noWriterReason:
           res === undefined
             ? 'no response object was passed to createJwtContext'

@@ -28,6 +28,9 @@ export {
   UserLookupError,
   WrongTokenError,
 } from './errors.js';
+export type { RemoteJwksOptions, RotatingKey } from './keyring.js';
+export { bearerChallenge } from './procedures.js';
+export { RemoteKeysUnavailableError } from './tokens/decode.js';
 export {
   createJwtManager,
   type JwtManager,

@@ -8,6 +8,7 @@ import {
 import { type CookieAttributes, serializeCookie } from './cookies.js';
 import { jwtErrorFormatter } from './error-formatter.js';
 import { JWTDecodeError } from './errors.js';
+import { publicJwks } from './keyring.js';
 import {
   type AuthContext,
   createRequired,
@@ -85,6 +86,11 @@ export interface JwtManager<TClaims = {}, TUser = never> {
   unsetAccessCookies(ctx: JwtContextPart, opts?: UnsetCookieOptions): void;
   unsetRefreshCookies(ctx: JwtContextPart, opts?: UnsetCookieOptions): void;
   unsetJwtCookies(ctx: JwtContextPart, opts?: UnsetCookieOptions): void;
+  /**
+   * The public JWK Set of the `keys` option, for `/.well-known/jwks.json`: public halves of the
+   * asymmetric keys only, never a secret or private key.
+   */
+  jwks(): Promise<{ keys: JsonWebKey[] }>;
   /** tRPC errorFormatter adding `data.jwt: { code } | null`. */
   readonly errorFormatter: typeof jwtErrorFormatter;
   /** The verified-token cache: its size, and a way to empty it. */
@@ -122,7 +128,15 @@ export function createJwtManager<TClaims = {}, TUser = never>(
     const key = JSON.stringify(opts);
     let builder = requiredCache.get(key);
     if (!builder) {
-      builder = createRequired(config, verifier, opts, withUser);
+      builder = createRequired(config, verifier, opts, withUser, {
+        async reissueAccessCookie(ctx, token) {
+          try {
+            await setCookies(ctx, await createToken(config, token.identity, 'access'), 'access');
+          } catch {
+            // The response can no longer take cookies (e.g. sent already): the session slides next time.
+          }
+        },
+      });
       requiredCache.set(key, builder);
     }
     return builder;
@@ -245,6 +259,7 @@ export function createJwtManager<TClaims = {}, TUser = never>(
       unsetCookies(ctx, 'access', opts);
       unsetCookies(ctx, 'refresh', opts);
     },
+    jwks: () => publicJwks(config.keyring),
     errorFormatter: jwtErrorFormatter,
     cache: {
       get size() {

@@ -4,7 +4,8 @@ import type { ResolvedConfig } from './config.js';
 import { type JwtContextPart, JwtRequest } from './context.js';
 import type { TokenVerifier } from './tokens/decode.js';
 import type { VerifiedToken } from './types.js';
-import { toClientError, type VerifyOptions, verifyRequest } from './verify.js';
+import { ExpiredSignatureError, findJwtError } from './errors.js';
+import { loaderErrorCause, toClientError, type VerifyOptions, verifyRequest } from './verify.js';
 
 /** What a JWT procedure adds to `ctx`: `token`, and `user` when a `userLookupLoader` is configured. */
 export type AuthContext<TClaims, TUser, TOptional extends boolean> = [TUser] extends [never]
@@ -81,24 +82,121 @@ function missingContextError(): TRPCError {
   });
 }
 
+/** What the manager lends the middleware beyond verification. */
+export interface RequiredHooks {
+  /** Sets a new access cookie (implicit refresh). */
+  reissueAccessCookie(ctx: JwtContextPart, token: VerifiedToken<any>): Promise<void>;
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Ends a subscription's stream with the token's expiry: the stream fails with the expired-token
+ * error (TOKEN_EXPIRED) when `exp` passes, so the client can refresh and resubscribe.
+ */
+async function* untilExpiry<T>(
+  iterable: AsyncIterable<T>,
+  expMs: number,
+  clock: () => number,
+  onExpired: () => Promise<unknown>,
+): AsyncGenerator<T, unknown> {
+  const iterator = iterable[Symbol.asyncIterator]();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    const arm = () => {
+      const delay = expMs - clock();
+      if (delay <= 0) onExpired().then(reject, reject);
+      else timer = setTimeout(arm, Math.min(delay, MAX_TIMER_MS));
+    };
+    arm();
+  });
+  expired.catch(() => {});
+  try {
+    while (true) {
+      const step = await Promise.race([iterator.next(), expired]);
+      if (step.done) return step.value;
+      yield step.value;
+    }
+  } finally {
+    clearTimeout(timer);
+    // Not awaited: a source blocked on its next event must not hold up the end of the stream.
+    iterator.return?.()?.catch(() => {});
+  }
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}
+
+const CHALLENGE_UNSAFE = /[^\x20\x21\x23-\x5B\x5D-\x7E]/g;
+
+/** RFC 6750 §3 challenge for a 401; the description is the error message with unsafe characters replaced. */
+export function bearerChallenge(realm: string, error: TRPCError): string {
+  const jwtError = findJwtError(error) ?? loaderErrorCause.get(error);
+  const kind = jwtError?.code === 'NO_AUTHORIZATION' ? 'invalid_request' : 'invalid_token';
+  const description = error.message.replace(/"/g, "'").replace(CHALLENGE_UNSAFE, ' ').slice(0, 200);
+  return `Bearer realm="${realm}", error="${kind}", error_description="${description}"`;
+}
+
+function shouldReissue(
+  config: ResolvedConfig,
+  req: JwtRequest,
+  token: VerifiedToken<any> | null,
+  type: string,
+): token is VerifiedToken<any> {
+  const window = config.implicitRefreshWindow;
+  const exp = token?.payload.exp;
+  return (
+    window !== undefined &&
+    token !== null &&
+    token.location === 'cookies' &&
+    token.type !== 'refresh' &&
+    type !== 'subscription' &&
+    typeof exp === 'number' &&
+    exp - config.clock() / 1000 < window &&
+    !req.streaming &&
+    !req.cookiesUnset &&
+    req.canSetCookies &&
+    !req.cookiesSet.has(config.accessCookieName)
+  );
+}
+
 /** Builds the middleware procedure for `opts`; `withUser` adds `ctx.user`. */
 export function createRequired(
   config: ResolvedConfig,
   verifier: TokenVerifier,
   opts: VerifyOptions,
   withUser: boolean,
+  hooks: RequiredHooks,
 ): AnyBuilder {
+  const fail = async (req: JwtRequest, error: unknown, ctx: unknown): Promise<TRPCError> => {
+    const clientError = await toClientError(config, error, ctx);
+    if (config.wwwAuthenticate && clientError.code === 'UNAUTHORIZED') {
+      req.setResponseHeader('WWW-Authenticate', bearerChallenge(config.wwwAuthenticate.realm, clientError));
+    }
+    return clientError;
+  };
   return internal.procedure.use(async ({ ctx, type, getRawInput, next }) => {
     const req = (ctx as Partial<JwtContextPart>).jwt;
     if (!(req instanceof JwtRequest)) throw missingContextError();
-    let result: Awaited<ReturnType<typeof verifyRequest>>;
+    let verified: Awaited<ReturnType<typeof verifyRequest>>;
     try {
-      result = await verifyRequest(config, verifier, req, ctx, opts, { type, getRawInput });
+      verified = await verifyRequest(config, verifier, req, ctx, opts, { type, getRawInput });
     } catch (error) {
-      throw await toClientError(config, error, ctx);
+      throw await fail(req, error, ctx);
     }
-    req.verified = result?.token ?? null;
-    const token = result?.token ?? null;
-    return next({ ctx: withUser ? { token, user: result?.user ?? null } : { token } });
+    const token = verified?.token ?? null;
+    req.verified = token;
+    const result = await next({ ctx: withUser ? { token, user: verified?.user ?? null } : { token } });
+    if (!result.ok) return result;
+    const exp = token?.payload.exp;
+    if (type === 'subscription' && token && typeof exp === 'number' && isAsyncIterable(result.data)) {
+      const expired = () => fail(req, new ExpiredSignatureError('Token has expired', token), ctx);
+      return { ...result, data: untilExpiry(result.data, exp * 1000, config.clock, expired) };
+    }
+    if (shouldReissue(config, req, token, type)) {
+      await hooks.reissueAccessCookie(ctx as JwtContextPart, token);
+    }
+    return result;
   }) as AnyBuilder;
 }

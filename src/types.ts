@@ -189,6 +189,33 @@ export interface JwtManagerOptions<TClaims = {}, TUser = never, TCtx = any> {
   /** Verified-token cache. @default { maxSize: 10_000 } when keys are static, off otherwise */
   cache?: false | { maxSize?: number; ttl?: Duration };
 
+  /**
+   * Rotating keys by `kid` (instead of secretKey/privateKey/publicKey): the first key signs new tokens
+   * and its kid is written to their header; tokens are verified with the key their kid names, only
+   * among these keys. Publish the public ones with `jwt.jwks()`.
+   */
+  keys?: readonly import('./keyring.js').RotatingKey[];
+  /**
+   * Verify tokens from an external identity provider: its JWK Set URL (fetched with jose's
+   * createRemoteJWKSet, cached, with a cooldown). Such a manager verifies only; set `decodeIssuer`
+   * and `decodeAudience` too. Algorithms default to `['RS256']`.
+   */
+  jwksUrl?: string | URL;
+  /** Cache and timeout settings of the remote JWK Set. */
+  jwksOptions?: import('./keyring.js').RemoteJwksOptions;
+  /**
+   * RFC 6750 `WWW-Authenticate: Bearer realm="…", error="…", error_description="…"` on 401
+   * responses of the HTTP adapters. @default { realm: 'api' }
+   */
+  wwwAuthenticate?: false | { realm?: string };
+  /**
+   * Implicit (sliding) refresh of cookie sessions: when a cookie access token verified by a
+   * protected procedure expires within `window`, a new access cookie is set after the procedure
+   * succeeds. Never for expired or invalid tokens, never after the request unset the cookies,
+   * never on streamed responses. @default false
+   */
+  implicitRefresh?: false | { window?: Duration };
+
   additionalClaimsLoader?: (identity: unknown) => MaybePromise<Record<string, unknown>>;
   additionalHeadersLoader?: (identity: unknown) => MaybePromise<Record<string, unknown>>;
   userIdentityLoader?: (identity: unknown) => MaybePromise<string>;

@@ -103,25 +103,28 @@ export async function createToken(
   }
   if (!key) {
     throw new JwtConfigError(
-      'privateKey',
-      `is required to sign tokens with ${alg} (only a public key is configured)`,
+      config.remoteJwks ? 'jwksUrl' : 'privateKey',
+      config.remoteJwks
+        ? 'makes a verify-only manager: it cannot sign tokens'
+        : `is required to sign tokens with ${alg} (only a public key is configured)`,
     );
   }
 
+  const kid = config.keyring?.current.kid;
+  const baseHeader: Record<string, unknown> =
+    kid === undefined ? { alg, typ: 'JWT' } : { alg, kid, typ: 'JWT' };
   let headerSegment: string | undefined;
   if (!loaderHeaders && !opts.additionalHeaders) {
-    headerSegment = HEADER_CACHE.get(alg);
+    const cacheKey = `${alg}:${kid ?? ''}`;
+    headerSegment = HEADER_CACHE.get(cacheKey);
     if (headerSegment === undefined) {
-      headerSegment = encodeBase64url(JSON.stringify({ alg, typ: 'JWT' }));
-      HEADER_CACHE.set(alg, headerSegment);
+      headerSegment = encodeBase64url(JSON.stringify(baseHeader));
+      HEADER_CACHE.set(cacheKey, headerSegment);
     }
   } else {
-    const header = safeAssign(
-      { alg, typ: 'JWT' } as Record<string, unknown>,
-      loaderHeaders,
-      opts.additionalHeaders,
-    );
+    const header = safeAssign({ ...baseHeader }, loaderHeaders, opts.additionalHeaders);
     header.alg = alg; // the signing algorithm is pinned from configuration
+    if (kid !== undefined) header.kid = kid; // and so is the key id of the signing key
     headerSegment = encodeBase64url(JSON.stringify(header));
   }
   const signingInput = `${headerSegment}.${encodeBase64url(JSON.stringify(payload))}`;

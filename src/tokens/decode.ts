@@ -4,7 +4,8 @@ import { timingSafeEqualStrings } from '../internal/compare.js';
 import { LruCache } from '../internal/lru.js';
 import { deepFreeze, isPlainObject, safeAssign } from '../internal/objects.js';
 import type { StandardSchemaV1 } from '../internal/standard-schema.js';
-import type { Algorithm, JwtHeader, JwtPayload } from '../types.js';
+import type { RemoteKeyGetter } from '../keyring.js';
+import type { Algorithm, JwtHeader, JwtPayload, KeyInput } from '../types.js';
 import { verify } from './crypto.js';
 import { parseCompact } from './format.js';
 import { type PreparedKey, prepareRuntimeKey } from './keys.js';
@@ -113,9 +114,18 @@ export class TokenVerifier {
   }
 
   async #verifyKey(header: JwtHeader, payload: JwtPayload, alg: Algorithm): Promise<PreparedKey> {
-    const loader = this.#config.loaders.decodeKeyLoader;
-    if (!loader) return this.#config.verifyKey!;
-    const input = await loader({ header, payload });
+    const { keyring, remoteJwks, loaders } = this.#config;
+    if (keyring) {
+      // Only configured keys, chosen by kid, each pinned to its own algorithm.
+      const entry = typeof header.kid === 'string' ? keyring.byKid.get(header.kid) : undefined;
+      if (!entry) throw new JWTDecodeError('Unknown or missing "kid" header parameter');
+      if (entry.algorithm !== alg) throw new JWTDecodeError('The specified alg value is not allowed');
+      return entry.verifyKey;
+    }
+    let input: KeyInput;
+    if (remoteJwks) input = await remoteKey(remoteJwks, header);
+    else if (loaders.decodeKeyLoader) input = await loaders.decodeKeyLoader({ header, payload });
+    else return this.#config.verifyKey!;
     try {
       return prepareRuntimeKey(input, alg, 'public');
     } catch {
@@ -162,6 +172,28 @@ export class TokenVerifier {
       throw new JWTDecodeError(`Missing claim: ${config.identityClaim}`);
     }
   }
+}
+
+/** A key from the external issuer's JWK Set: no matching key is an invalid token; an unreachable set fails closed. */
+async function remoteKey(getKey: RemoteKeyGetter, header: JwtHeader): Promise<KeyInput> {
+  try {
+    return (await getKey(header as never)) as KeyInput;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (
+      code === 'ERR_JWKS_NO_MATCHING_KEY' ||
+      code === 'ERR_JWKS_MULTIPLE_MATCHING_KEYS' ||
+      code === 'ERR_JOSE_ALG_NOT_ALLOWED'
+    ) {
+      throw new JWTDecodeError('Signature verification failed');
+    }
+    throw new RemoteKeysUnavailableError("The issuer's signing keys could not be fetched", { cause: error });
+  }
+}
+
+/** The external issuer's JWK Set could not be fetched (network, timeout, bad JSON): a server-side failure. */
+export class RemoteKeysUnavailableError extends Error {
+  override readonly name = 'RemoteKeysUnavailableError';
 }
 
 function isFiniteNumber(value: unknown): value is number {
