@@ -1,0 +1,12 @@
+/**
+ * `trpc-jwt-extended/client`: browser-safe links and helpers. Imports only `@trpc/client` and
+ * `@trpc/server/observable`; never jose or Node built-ins.
+ */
+export { readCookie } from './cookies.js';
+export { jwtHeaders } from './headers.js';
+export type { JwtCsrfOptions, JwtHeadersInput, JwtHeadersOptions, TokenGetter } from './headers.js';
+export { defaultIsRefreshOperation, getJwtErrorCode, refreshLink } from './refresh-link.js';
+export type { RefreshLinkOptions } from './refresh-link.js';
+export { createTokenStore } from './token-store.js';
+export type { TokenStore, TokenStoreOptions } from './token-store.js';
+export type { JwtErrorCode } from '../errors.js';
