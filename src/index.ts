@@ -29,6 +29,9 @@ export {
   WrongTokenError,
 } from './errors.js';
 export type { RemoteJwksOptions, RotatingKey } from './keyring.js';
+export { createMemoryBlocklist, type MemoryBlocklist, type MemoryBlocklistOptions } from './stores/memory.js';
+export type { Blocklist, BlocklistOptions } from './stores/types.js';
+export { FAMILY_CLAIM, type RotationStore, type TokenPair, type TokenPairOptions } from './rotation.js';
 export { bearerChallenge } from './procedures.js';
 export { RemoteKeysUnavailableError } from './tokens/decode.js';
 export {

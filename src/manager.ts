@@ -1,4 +1,4 @@
-import { type ResolvedConfig, resolveConfig } from './config.js';
+import { type ResolvedConfig, resolveConfig, resolveProcedureLocations } from './config.js';
 import {
   type CreateJwtContextOptions,
   createJwtContext,
@@ -9,6 +9,13 @@ import { type CookieAttributes, serializeCookie } from './cookies.js';
 import { jwtErrorFormatter } from './error-formatter.js';
 import { JWTDecodeError } from './errors.js';
 import { publicJwks } from './keyring.js';
+import {
+  createTokenPair,
+  type RotationStore,
+  rotateRefreshToken,
+  type TokenPair,
+  type TokenPairOptions,
+} from './rotation.js';
 import {
   type AuthContext,
   createRequired,
@@ -57,6 +64,18 @@ export interface JwtManager<TClaims = {}, TUser = never> {
   createAccessToken(identity: unknown, opts?: CreateAccessTokenOptions): Promise<string>;
   /** flask's `create_refresh_token`. */
   createRefreshToken(identity: unknown, opts?: CreateRefreshTokenOptions): Promise<string>;
+  /** Mints a new access + refresh pair of a new family (`fam` claim), for rotation. */
+  createTokenPair(identity: unknown, opts?: TokenPairOptions): Promise<TokenPair>;
+  /**
+   * Refresh-token rotation with reuse detection: retires `token` (a verified refresh token, e.g.
+   * `ctx.token` in a refreshProcedure) in `store` and returns a new pair of its family; a refresh
+   * token presented again revokes its whole family and throws RevokedTokenError (TOKEN_REVOKED).
+   */
+  rotateRefreshToken(
+    token: VerifiedToken<any>,
+    store: RotationStore,
+    opts?: TokenPairOptions,
+  ): Promise<TokenPair>;
   /** Verifies a token fully (signature, claims, CSRF when given); throws a JwtError. */
   decodeToken(token: string, opts?: DecodeOptions): Promise<JwtPayload & TClaims>;
   /** The verified token's `jti`. */
@@ -125,6 +144,8 @@ export function createJwtManager<TClaims = {}, TUser = never>(
   const requiredCache = new Map<string, ReturnType<typeof createRequired>>();
 
   const required = (opts: VerifyOptions = {}) => {
+    // Validated where the procedure is defined, not on its first request (as every option is).
+    if (opts.locations !== undefined) resolveProcedureLocations(opts.locations);
     const key = JSON.stringify(opts);
     let builder = requiredCache.get(key);
     if (!builder) {
@@ -219,10 +240,22 @@ export function createJwtManager<TClaims = {}, TUser = never>(
     return payload.csrf;
   }
 
+  const create = (identity: unknown, type: 'access' | 'refresh', opts: CreateAccessTokenOptions) =>
+    createToken(config, identity, type, opts);
+
   const manager: JwtManager<TClaims, TUser> = {
     config,
     createAccessToken: (identity, opts) => createToken(config, identity, 'access', opts),
     createRefreshToken: (identity, opts) => createToken(config, identity, 'refresh', opts),
+    createTokenPair: (identity, opts) => createTokenPair(create, identity, opts),
+    rotateRefreshToken: (token, store, opts) =>
+      rotateRefreshToken(
+        create,
+        store,
+        token,
+        config.refreshTokenExpires === false ? undefined : config.refreshTokenExpires,
+        opts,
+      ),
     decodeToken,
     getJti: async (token) => (await decodeToken(token)).jti,
     getCsrfToken,
