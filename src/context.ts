@@ -21,10 +21,10 @@ export type CreateJwtContextOptions =
 
 /** The parts of tRPC's `info` that are read. */
 export interface RequestInfoLike {
-  connectionParams?: Record<string, string> | null;
+  /** tRPC types it `Dict<string>` (values may be undefined). */
+  connectionParams?: Record<string, string | undefined> | null;
   /** tRPC's `trpc-accept` header: `application/jsonl` for streamed (httpBatchStreamLink) responses. */
   accept?: string | null;
-  [key: string]: unknown;
 }
 
 /** The parts of a node IncomingMessage that are read. */
@@ -57,7 +57,7 @@ export class JwtRequest {
   /** Upper-case HTTP method, or undefined for server-side callers. */
   readonly method: string | undefined;
   /** Connection params of a subscription (tRPC's `info.connectionParams`). */
-  readonly connectionParams: Record<string, string> | null;
+  readonly connectionParams: Record<string, string | undefined> | null;
   /** True once this request has unset the JWT cookies (logout): implicit refresh never re-sets them. */
   cookiesUnset = false;
   /** Cookies set on this request's response, by name (the last value set). */
@@ -79,7 +79,7 @@ export class JwtRequest {
     getHeader: (name: string) => string | undefined;
     method: string | undefined;
     url: () => string | URL | undefined;
-    connectionParams: Record<string, string> | null | undefined;
+    connectionParams: Record<string, string | undefined> | null | undefined;
     writeCookie: ((serialized: string) => void) | undefined;
     setHeader?: ((name: string, value: string) => void) | undefined;
     streaming?: boolean | undefined;
@@ -135,13 +135,19 @@ export class JwtRequest {
 
   /** True when this context can set cookies on a response. */
   get canSetCookies(): boolean {
-    return this.#writeCookie !== undefined;
+    return this.#writeCookie !== undefined && !this.streaming;
   }
 
   /** Appends a Set-Cookie header to the response (never replacing another cookie). */
   appendSetCookie(name: string, serialized: string): void {
     if (!this.#writeCookie) {
       throw new Error(`trpc-jwt-extended: cannot set cookie "${name}": ${this.#noWriterReason}`);
+    }
+    if (this.streaming) {
+      // The fetch adapter would drop it silently: the streamed response's headers are already built.
+      throw new Error(
+        `trpc-jwt-extended: cannot set cookie "${name}": the response is streamed (httpBatchStreamLink), so its headers were sent before the procedure ran; call this procedure with httpLink or httpBatchLink`,
+      );
     }
     this.#writeCookie(serialized);
     this.cookiesSet.set(name, serialized);

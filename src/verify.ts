@@ -136,7 +136,9 @@ export async function verifyRequest(
   const args = { header, payload, ctx };
   if (loaders.tokenInBlocklistLoader && !opts.skipRevocationCheck) {
     if (token.jti === null) throw new JWTDecodeError('Missing claim: jti', errorOpts);
-    if ((await runLoader(() => loaders.tokenInBlocklistLoader!(args))) === true) {
+    // Truthy means revoked, as flask's `if token_in_blocklist_loader(...)`: a loader returning a
+    // Redis value or a database row must not fail open because it is not exactly `true`.
+    if (await runLoader(() => loaders.tokenInBlocklistLoader!(args))) {
       throw new RevokedTokenError('Token has been revoked', errorOpts);
     }
   }
@@ -226,6 +228,15 @@ export async function toClientError(
       cause: custom instanceof Error ? custom : undefined,
     });
   }
-  if (!(custom.cause instanceof JwtError)) loaderErrorCause.set(custom, error);
-  return custom;
+  if (custom.cause instanceof JwtError) return custom;
+  // A loader may return one shared TRPCError instance for every failure; `data.jwt` must still
+  // name this request's failure, so a reused instance is copied before it is tagged.
+  const tagged = loaderErrorCause.has(custom) ? copyError(custom) : custom;
+  loaderErrorCause.set(tagged, error);
+  return tagged;
+}
+
+/** A copy of an error: same prototype (class) and own properties (code, message, cause, stack). */
+function copyError<T extends Error>(error: T): T {
+  return Object.create(Object.getPrototypeOf(error), Object.getOwnPropertyDescriptors(error)) as T;
 }

@@ -125,7 +125,13 @@ export async function createToken(
     const header = safeAssign({ ...baseHeader }, loaderHeaders, opts.additionalHeaders);
     header.alg = alg; // the signing algorithm is pinned from configuration
     if (kid !== undefined) header.kid = kid; // and so is the key id of the signing key
-    headerSegment = encodeBase64url(JSON.stringify(header));
+    // Sorted keys, as PyJWT writes headers (fromEntries keeps a `__proto__` key as plain data).
+    const sorted = Object.fromEntries(
+      Object.keys(header)
+        .sort()
+        .map((k) => [k, header[k]]),
+    );
+    headerSegment = encodeBase64url(JSON.stringify(sorted));
   }
   const signingInput = `${headerSegment}.${encodeBase64url(JSON.stringify(payload))}`;
   const signature = await sign(alg, key, signingInput);

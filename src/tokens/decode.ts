@@ -96,6 +96,10 @@ export class TokenVerifier {
     const config = this.#config;
     const { header, payload, signingInput, signature } = parseCompact(token, config.maxTokenLength);
     const alg = header.alg;
+    if (config.keyring && !(typeof header.kid === 'string' && config.keyring.byKid.has(header.kid))) {
+      // With `keys`, the kid decides first: a token of a removed key is refused as such, whatever its alg.
+      throw new JWTDecodeError('Unknown or missing "kid" header parameter');
+    }
     if (typeof alg !== 'string' || !config.decodeAlgorithms.has(alg as Algorithm)) {
       throw new JWTDecodeError('The specified alg value is not allowed');
     }
@@ -168,7 +172,8 @@ export class TokenVerifier {
     }
     if ('jti' in payload && typeof payload.jti !== 'string')
       throw new JWTDecodeError('JWT ID must be a string');
-    if (payload[config.identityClaim] === undefined) {
+    // An own claim only: `payload.toString` or `payload.constructor` must not pass for an identity.
+    if (!Object.hasOwn(payload, config.identityClaim) || payload[config.identityClaim] === undefined) {
       throw new JWTDecodeError(`Missing claim: ${config.identityClaim}`);
     }
   }

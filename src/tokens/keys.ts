@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { importJWK, importPKCS8, importSPKI } from 'jose';
+import { exportJWK, importJWK, importPKCS8, importSPKI } from 'jose';
 import { JwtConfigError } from '../errors.js';
 import { backend, nodeCrypto } from '../internal/node-crypto.js';
 import type { Algorithm, KeyInput } from '../types.js';
@@ -143,6 +143,12 @@ export function prepareAsymmetric(
     throw new JwtConfigError(option, 'must be PEM text (-----BEGIN ...-----) when given as a string');
   }
   if (!backend.useNode || !nodeCrypto) {
+    if (want === 'public' && isCryptoKey(input) && input.type === 'private' && !input.extractable) {
+      throw new JwtConfigError(
+        option,
+        'is a non-extractable private CryptoKey: its public half cannot be derived to verify tokens (give publicKey too)',
+      );
+    }
     return { kind: want, node: undefined, input: input as KeyInput, web: new Map() };
   }
   let key: KeyObject;
@@ -176,27 +182,30 @@ export function prepareAsymmetric(
   return { kind: want, node: key, input: input as KeyInput, web: new Map() };
 }
 
-const runtimeKeys = new WeakMap<object, PreparedKey>();
+const runtimeKeys = new WeakMap<object, Map<string, PreparedKey>>();
 const runtimeSecrets = new Map<string, PreparedKey>();
 
 /**
- * Prepares a key returned by encodeKeyLoader/decodeKeyLoader, cached by identity so a loader that
- * returns the same key object or string does not pay for an import on every request. Throws a plain
- * Error (the caller maps it) when the key does not fit.
+ * Prepares a key returned by encodeKeyLoader/decodeKeyLoader, cached by identity (and by algorithm
+ * and use, so a key checked for one algorithm is checked again for another: a 32-byte secret fits
+ * HS256, not HS512) so a loader that returns the same key object or string does not pay for an
+ * import on every request. Throws a plain Error (the caller maps it) when the key does not fit.
  */
 export function prepareRuntimeKey(input: KeyInput, alg: Algorithm, want: 'private' | 'public'): PreparedKey {
-  const cacheKey = typeof input === 'string' ? `${want}:${alg}:${input}` : undefined;
-  const cached = cacheKey ? runtimeSecrets.get(cacheKey) : runtimeKeys.get(input as object);
+  const slot = `${want}:${alg}`;
+  const perObject = typeof input === 'object' && input !== null ? runtimeKeys.get(input) : undefined;
+  const cached = typeof input === 'string' ? runtimeSecrets.get(`${slot}:${input}`) : perObject?.get(slot);
   if (cached) return cached;
   const option = want === 'private' ? 'encodeKeyLoader' : 'decodeKeyLoader';
   const prepared =
     familyOf(alg) === 'HS'
       ? prepareSecret(option, input, [alg])
       : prepareAsymmetric(option, input, want, [alg]);
-  if (cacheKey) {
+  if (typeof input === 'string') {
     if (runtimeSecrets.size >= 256) runtimeSecrets.clear();
-    runtimeSecrets.set(cacheKey, prepared);
-  } else runtimeKeys.set(input as object, prepared);
+    runtimeSecrets.set(`${slot}:${input}`, prepared);
+  } else if (perObject) perObject.set(slot, prepared);
+  else runtimeKeys.set(input as object, new Map([[slot, prepared]]));
   return prepared;
 }
 
@@ -214,7 +223,6 @@ export function webKey(key: PreparedKey, alg: Algorithm): Promise<CryptoKey> {
 
 async function importWebKey(key: PreparedKey, alg: Algorithm): Promise<CryptoKey> {
   const input = key.input;
-  if (isCryptoKey(input)) return input;
   if (key.kind === 'secret') {
     return crypto.subtle.importKey(
       'raw',
@@ -224,9 +232,33 @@ async function importWebKey(key: PreparedKey, alg: Algorithm): Promise<CryptoKey
       ['sign', 'verify'],
     );
   }
-  if (typeof input === 'string') {
-    return key.kind === 'private' ? importPKCS8(input, alg) : importSPKI(input, alg);
+  if (key.kind === 'public') return importWebPublicKey(input, alg);
+  if (isCryptoKey(input)) return input;
+  if (typeof input === 'string') return importPKCS8(input, alg);
+  return (await importJWK(input as never, alg)) as CryptoKey;
+}
+
+const PRIVATE_PEM_RE = /-----BEGIN (?:[A-Z0-9]+ )?PRIVATE KEY-----/;
+
+/** The public members of a JWK (drops d, p, q, …, and key_ops/ext that would forbid `verify`). */
+function publicJwk({ kty, crv, n, e, x, y }: JsonWebKey): JsonWebKey {
+  return Object.fromEntries(Object.entries({ kty, crv, n, e, x, y }).filter(([, v]) => v !== undefined));
+}
+
+/**
+ * A verification key. Verifying with only `privateKey` configured gives private material here
+ * (WebCrypto cannot verify with a private key), so its public half is derived through a JWK.
+ */
+async function importWebPublicKey(input: KeyInput, alg: Algorithm): Promise<CryptoKey> {
+  let jwk: JsonWebKey;
+  if (isCryptoKey(input)) {
+    if (input.type !== 'private') return input;
+    jwk = (await exportJWK(input)) as JsonWebKey; // rejects for a non-extractable key: verify → false
+  } else if (typeof input === 'string') {
+    if (!PRIVATE_PEM_RE.test(input)) return importSPKI(input, alg);
+    jwk = (await exportJWK(await importPKCS8(input, alg, { extractable: true }))) as JsonWebKey;
+  } else {
+    jwk = input as JsonWebKey;
   }
-  const imported = await importJWK(input as never, alg);
-  return imported as CryptoKey;
+  return (await importJWK(publicJwk(jwk) as never, alg)) as CryptoKey;
 }
