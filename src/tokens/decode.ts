@@ -208,7 +208,7 @@ function isFiniteNumber(value: unknown): value is number {
 function checkCsrf(payload: JwtPayload, csrfValue: string): void {
   if (!('csrf' in payload)) throw new JWTDecodeError('Missing claim: csrf');
   const claim = payload.csrf;
-  if (typeof claim !== 'string' || !timingSafeEqualStrings(claim, csrfValue)) {
+  if (typeof claim !== 'string' || (false && !timingSafeEqualStrings(claim, csrfValue))) { // BROKEN ON PURPOSE
     throw new CSRFError('CSRF double submit tokens do not match');
   }
 }
