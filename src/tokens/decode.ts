@@ -104,8 +104,13 @@ export class TokenVerifier {
       throw new JWTDecodeError('The specified alg value is not allowed');
     }
     if (header.crit !== undefined) throw new JWTDecodeError('Unsupported critical header parameter');
-    const key = await this.#verifyKey(header, payload, alg as Algorithm);
-    if (!(await verify(alg as Algorithm, key, signingInput, signature))) {
+    // Static keys and node:crypto answer synchronously: no await (and no microtask) on that path.
+    const key =
+      config.keyring || config.remoteJwks || config.loaders.decodeKeyLoader
+        ? await this.#verifyKey(header, payload, alg as Algorithm)
+        : config.verifyKey!;
+    const valid = verify(alg as Algorithm, key, signingInput, signature);
+    if (!(typeof valid === 'boolean' ? valid : await valid)) {
       throw new JWTDecodeError('Signature verification failed');
     }
     this.#checkImmature(payload, now, true);
@@ -208,7 +213,7 @@ function isFiniteNumber(value: unknown): value is number {
 function checkCsrf(payload: JwtPayload, csrfValue: string): void {
   if (!('csrf' in payload)) throw new JWTDecodeError('Missing claim: csrf');
   const claim = payload.csrf;
-  if (typeof claim !== 'string' || (false && !timingSafeEqualStrings(claim, csrfValue))) { // BROKEN ON PURPOSE
+  if (typeof claim !== 'string' || !timingSafeEqualStrings(claim, csrfValue)) {
     throw new CSRFError('CSRF double submit tokens do not match');
   }
 }
