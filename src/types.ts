@@ -57,11 +57,7 @@ export interface JwtPayload {
  * node:crypto KeyObject or a WebCrypto CryptoKey.
  */
 export type KeyInput =
-  | string
-  | Uint8Array
-  | JsonWebKey
-  | CryptoKey
-  | { type: string; asymmetricKeyType?: string };
+  string | Uint8Array | JsonWebKey | CryptoKey | { type: string; asymmetricKeyType?: string };
 
 /** A verified token, as `ctx.token` in protected procedures. */
 export interface VerifiedToken<TClaims = {}> {

@@ -44,7 +44,11 @@ afterAll(async () => {
 
 describe.each(['standalone', 'express', 'fetch'] as const)('%s adapter, superjson', (name) => {
   const call = (path: string, opts: CallOptions = {}) =>
-    callTrpc(endpoints.find((e) => e.name === name)!, path, { transformer: superjson, ...opts });
+    callTrpc(
+      endpoints.find((e) => e.name === name)!,
+      path,
+      { transformer: superjson, ...opts },
+    );
 
   it('a verified mutation round-trips superjson values', async () => {
     const at = new Date('2024-01-02T03:04:05Z');

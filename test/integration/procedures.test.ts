@@ -54,7 +54,11 @@ afterAll(async () => {
 
 describe.each(['standalone', 'express', 'fetch'] as const)('%s adapter', (name) => {
   const call = (path: string, opts?: CallOptions) =>
-    callTrpc(endpoints.find((e) => e.name === name)!, path, opts);
+    callTrpc(
+      endpoints.find((e) => e.name === name)!,
+      path,
+      opts,
+    );
   const expectError = async (
     res: ReturnType<typeof call>,
     status: number,
