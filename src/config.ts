@@ -108,6 +108,8 @@ export interface ResolvedConfig {
   readonly remoteJwks: RemoteKeyGetter | undefined;
   /** RFC 6750 challenge settings; undefined when off. */
   readonly wwwAuthenticate: { readonly realm: string } | undefined;
+  /** ms a request-time loader may take before the request fails closed; undefined = no limit. */
+  readonly loaderTimeoutMs: number | undefined;
   /** Implicit refresh window in seconds; undefined when off. */
   readonly implicitRefreshWindow: number | undefined;
   readonly accessTokenExpires: number | false;
@@ -199,6 +201,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'jwksOptions',
   'wwwAuthenticate',
   'implicitRefresh',
+  'loaderTimeout',
 ]);
 KNOWN_OPTIONS.delete('cacheMaxSize');
 
@@ -441,6 +444,10 @@ export function resolveConfig(opts: Options): ResolvedConfig {
     remoteJwks,
     wwwAuthenticate: resolveChallenge(opts.wwwAuthenticate),
     implicitRefreshWindow: resolveImplicitRefresh(opts.implicitRefresh),
+    loaderTimeoutMs:
+      opts.loaderTimeout === false
+        ? undefined
+        : parseDuration('loaderTimeout', opts.loaderTimeout ?? '10s') * 1000,
     accessTokenExpires: parseExpiry(
       'accessTokenExpires',
       opts.accessTokenExpires,
@@ -452,7 +459,7 @@ export function resolveConfig(opts: Options): ResolvedConfig {
       DEFAULTS.refreshTokenExpires,
     ),
     tokenLocation: resolveLocations(opts.tokenLocation ?? DEFAULTS.tokenLocation),
-    identityClaim: str(opts, 'identityClaim'),
+    identityClaim: identityClaim(opts),
     verifySub: bool(opts, 'verifySub'),
     encodeAudience: typeof opts.encodeAudience === 'string' ? opts.encodeAudience : encodeAudience,
     decodeAudience: optionalStrings('decodeAudience', opts.decodeAudience, true),
@@ -519,6 +526,20 @@ function resolveImplicitRefresh(value: Options['implicitRefresh']): number | und
     throw new JwtConfigError('implicitRefresh', 'must be false or { window?: duration }');
   }
   return parseDuration('implicitRefresh', value.window ?? '5m');
+}
+
+const RESERVED_NAMES = new Set(Object.getOwnPropertyNames(Object.prototype));
+RESERVED_NAMES.add('prototype');
+
+function identityClaim(opts: Options): string {
+  const name = str(opts, 'identityClaim');
+  if (RESERVED_NAMES.has(name)) {
+    throw new JwtConfigError(
+      'identityClaim',
+      `cannot be ${JSON.stringify(name)}: it is an Object.prototype name`,
+    );
+  }
+  return name;
 }
 
 function resolveCache(opts: Options): ResolvedConfig['cache'] {

@@ -211,6 +211,12 @@ export interface JwtManagerOptions<TClaims = {}, TUser = never, TCtx = any> {
    * never on streamed responses. @default false
    */
   implicitRefresh?: false | { window?: Duration };
+  /**
+   * How long a request-time loader (blocklist, verification, user lookup, decode key) may take; past
+   * it the request fails closed (INTERNAL_SERVER_ERROR) instead of hanging. `false` = no limit.
+   * @default '10s'
+   */
+  loaderTimeout?: Duration | false;
 
   additionalClaimsLoader?: (identity: unknown) => MaybePromise<Record<string, unknown>>;
   additionalHeadersLoader?: (identity: unknown) => MaybePromise<Record<string, unknown>>;

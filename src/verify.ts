@@ -12,6 +12,7 @@ import {
   UserLookupError,
   WrongTokenError,
 } from './errors.js';
+import { withTimeout } from './internal/timeout.js';
 import { type CallInfo, EXTRACTORS, missingEverywhere } from './locations.js';
 import type { TokenVerifier } from './tokens/decode.js';
 import type { JwtHeader, JwtPayload, TokenLocation, VerifiedToken } from './types.js';
@@ -71,9 +72,13 @@ function isFresh(fresh: unknown, nowSeconds: number): boolean {
   return typeof fresh === 'number' && Number.isFinite(fresh) && fresh >= nowSeconds;
 }
 
-async function runLoader<T>(fn: () => T | Promise<T>): Promise<T> {
+async function runLoader<T>(
+  fn: () => T | Promise<T>,
+  timeoutMs: number | undefined,
+  name: string,
+): Promise<T> {
   try {
-    return await fn();
+    return await withTimeout(fn(), timeoutMs, name);
   } catch (error) {
     if (error instanceof JwtError || error instanceof TRPCError) throw error;
     throw new LoaderFailure('A token loader failed', { cause: error });
@@ -138,19 +143,29 @@ export async function verifyRequest(
     if (token.jti === null) throw new JWTDecodeError('Missing claim: jti', errorOpts);
     // Truthy means revoked, as flask's `if token_in_blocklist_loader(...)`: a loader returning a
     // Redis value or a database row must not fail open because it is not exactly `true`.
-    if (await runLoader(() => loaders.tokenInBlocklistLoader!(args))) {
+    if (
+      await runLoader(
+        () => loaders.tokenInBlocklistLoader!(args),
+        config.loaderTimeoutMs,
+        'tokenInBlocklistLoader',
+      )
+    ) {
       throw new RevokedTokenError('Token has been revoked', errorOpts);
     }
   }
   if (
     loaders.tokenVerificationLoader &&
-    (await runLoader(() => loaders.tokenVerificationLoader!(args))) !== true
+    (await runLoader(
+      () => loaders.tokenVerificationLoader!(args),
+      config.loaderTimeoutMs,
+      'tokenVerificationLoader',
+    )) !== true
   ) {
     throw new UserClaimsVerificationError('User claims verification failed', errorOpts);
   }
   let user: unknown;
   if (loaders.userLookupLoader) {
-    user = await runLoader(() => loaders.userLookupLoader!(args));
+    user = await runLoader(() => loaders.userLookupLoader!(args), config.loaderTimeoutMs, 'userLookupLoader');
     if (user === null || user === undefined) {
       throw new UserLookupError(`Error loading the user ${String(token.identity)}`, errorOpts);
     }
