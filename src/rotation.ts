@@ -1,4 +1,5 @@
-import { RevokedTokenError } from './errors.js';
+import { TRPCError } from '@trpc/server';
+import { JwtError, RevokedTokenError } from './errors.js';
 import type { CreateAccessTokenOptions, CreateRefreshTokenOptions } from './tokens/create.js';
 import type { JwtPayload, VerifiedToken } from './types.js';
 
@@ -49,6 +50,24 @@ async function pair(
   return { accessToken, refreshToken };
 }
 
+/**
+ * Runs a store operation; a store that throws (e.g. Redis unavailable) fails the request closed, as
+ * a throwing blocklist loader does: INTERNAL_SERVER_ERROR with a generic message, so the client never
+ * learns what the store is or why it failed. The store's error stays the `cause`, for `onError` logs.
+ */
+async function fromStore<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (error instanceof JwtError || error instanceof TRPCError) throw error;
+    throw new TRPCError({
+      code: 'INTERNAL_SERVER_ERROR',
+      message: 'Token rotation failed: the store threw',
+      cause: error,
+    });
+  }
+}
+
 /** Mints the first pair of a new family (at login). */
 export function createTokenPair(
   create: Creator,
@@ -62,7 +81,8 @@ export function createTokenPair(
  * Refresh-token rotation with reuse detection (RFC 9700 §4.14): retires the presented refresh token
  * and issues a new pair in the same family. A retired refresh token presented again revokes the
  * whole family — every refresh and access token carrying its `fam` — and fails with TOKEN_REVOKED.
- * The retirement is atomic in the store, so of N concurrent uses exactly one succeeds.
+ * The retirement is atomic in the store, so of N concurrent uses exactly one succeeds. A store that
+ * throws fails closed: a TRPCError INTERNAL_SERVER_ERROR whose `cause` is the store's error.
  */
 export async function rotateRefreshToken(
   create: Creator,
@@ -76,8 +96,8 @@ export async function rotateRefreshToken(
   if (token.type !== 'refresh' || family === null) {
     throw new TypeError('trpc-jwt-extended: rotateRefreshToken needs a verified refresh token with a jti');
   }
-  if (!(await store.markUsed(payload))) {
-    await store.revokeFamily(family, familyTtlSeconds);
+  if (!(await fromStore(() => store.markUsed(payload)))) {
+    await fromStore(() => store.revokeFamily(family, familyTtlSeconds));
     throw new RevokedTokenError('Token has been revoked', { header, payload });
   }
   return pair(create, token.identity, family, { ...opts, access: { fresh: false, ...opts.access } });
