@@ -7,10 +7,12 @@
  * is needed here and this entry never imports `redis` at runtime. Any other client fits behind a
  * three-line adapter: `{ sendCommand: (args) => ioredis.call(...args) }`.
  *
- * This file imports only types from the rest of the package, so it stays small and loads alone.
+ * At runtime this file imports only the stores' small shared helpers (src/stores/shared.ts), so it
+ * stays small and loads without jose, zod or tRPC.
  */
 import type { Blocklist, BlocklistOptions } from './stores/types.js';
 import type { JwtPayload } from './types.js';
+import { identityOf, requireJti, requireName } from './stores/shared.js';
 
 export type { Blocklist, BlocklistOptions } from './stores/types.js';
 
@@ -100,26 +102,6 @@ function toText(value: unknown): string | null {
   if (value === null || value === undefined) return null;
   if (value instanceof Uint8Array) return new TextDecoder().decode(value);
   return String(value);
-}
-
-function identityOf(payload: JwtPayload, claim: string): string | undefined {
-  const value = payload[claim];
-  if (typeof value === 'string') return value;
-  return typeof value === 'number' && Number.isFinite(value) ? String(value) : undefined;
-}
-
-function requireJti(payload: JwtPayload, method: string): string {
-  const { jti } = payload ?? {};
-  if (typeof jti !== 'string' || jti === '') {
-    throw new TypeError(`trpc-jwt-extended: blocklist.${method} needs a token with a "jti" claim (string)`);
-  }
-  return jti;
-}
-
-function requireName(value: unknown, what: string, method: string): asserts value is string {
-  if (typeof value !== 'string' || value === '') {
-    throw new TypeError(`trpc-jwt-extended: blocklist.${method} needs ${what} as a non-empty string`);
-  }
 }
 
 /**

@@ -1,6 +1,7 @@
 import { JwtConfigError } from '../errors.js';
 import type { JwtPayload } from '../types.js';
 import type { Blocklist, BlocklistOptions } from './types.js';
+import { identityOf, requireJti, requireName } from './shared.js';
 
 /** Options of `createMemoryBlocklist`. */
 export interface MemoryBlocklistOptions extends BlocklistOptions {
@@ -49,27 +50,6 @@ function nonNegative(option: string, value: number | undefined): number {
     throw new JwtConfigError(option, 'must be a non-negative number');
   }
   return value;
-}
-
-/** The identity claim's value as a key, or undefined when the token has none usable. */
-function identityOf(payload: JwtPayload, claim: string): string | undefined {
-  const value = payload[claim];
-  if (typeof value === 'string') return value;
-  return typeof value === 'number' && Number.isFinite(value) ? String(value) : undefined;
-}
-
-function requireJti(payload: JwtPayload, method: string): string {
-  const { jti } = payload ?? {};
-  if (typeof jti !== 'string' || jti === '') {
-    throw new TypeError(`trpc-jwt-extended: blocklist.${method} needs a token with a "jti" claim (string)`);
-  }
-  return jti;
-}
-
-function requireName(value: unknown, what: string, method: string): asserts value is string {
-  if (typeof value !== 'string' || value === '') {
-    throw new TypeError(`trpc-jwt-extended: blocklist.${method} needs ${what} as a non-empty string`);
-  }
 }
 
 /**
