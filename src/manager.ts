@@ -163,40 +163,53 @@ export function createJwtManager<TClaims = {}, TUser = never>(
     return builder;
   };
 
+  const csrfCookies = config.cookieCsrfProtect && config.csrfInCookies;
+
+  /** Appends the JWT cookie (HttpOnly) and, when `csrf` is given, its readable CSRF cookie. */
+  function writeCookies(
+    ctx: JwtContextPart,
+    kind: 'access' | 'refresh',
+    values: { token: string; csrf: string | undefined },
+    attrs: CookieAttributes,
+  ): void {
+    const req = requestOf(ctx);
+    const access = kind === 'access';
+    const name = access ? config.accessCookieName : config.refreshCookieName;
+    const path = access ? config.accessCookiePath : config.refreshCookiePath;
+    // Serialise both before appending either, so a bad value never leaves half a pair behind.
+    const cookies: [string, string][] = [
+      [name, serializeCookie(name, values.token, { ...attrs, httpOnly: true, path })],
+    ];
+    if (values.csrf !== undefined) {
+      const csrfName = access ? config.accessCsrfCookieName : config.refreshCsrfCookieName;
+      const csrfPath = access ? config.accessCsrfCookiePath : config.refreshCsrfCookiePath;
+      cookies.push([csrfName, serializeCookie(csrfName, values.csrf, { ...attrs, path: csrfPath })]);
+    }
+    for (const [cookieName, serialized] of cookies) req.appendSetCookie(cookieName, serialized);
+  }
+
+  function cookieAttributes(domain: string | undefined): CookieAttributes {
+    return {
+      domain: domain ?? config.cookieDomain,
+      secure: config.cookieSecure,
+      sameSite: config.cookieSamesite,
+    };
+  }
+
   async function setCookies(
     ctx: JwtContextPart,
     token: string,
     kind: 'access' | 'refresh',
     opts: SetCookieOptions = {},
   ): Promise<void> {
-    const req = requestOf(ctx);
-    const access = kind === 'access';
-    const attrs: CookieAttributes = {
-      domain: opts.domain ?? config.cookieDomain,
-      maxAge: opts.maxAge || config.cookieMaxAge,
-      secure: config.cookieSecure,
-      sameSite: config.cookieSamesite,
-    };
-    const name = access ? config.accessCookieName : config.refreshCookieName;
-    const cookies: [string, string][] = [
-      [
-        name,
-        serializeCookie(name, token, {
-          ...attrs,
-          httpOnly: true,
-          path: access ? config.accessCookiePath : config.refreshCookiePath,
-        }),
-      ],
-    ];
-    if (config.cookieCsrfProtect && config.csrfInCookies) {
-      const csrfName = access ? config.accessCsrfCookieName : config.refreshCsrfCookieName;
-      const csrfPath = access ? config.accessCsrfCookiePath : config.refreshCsrfCookiePath;
-      cookies.push([
-        csrfName,
-        serializeCookie(csrfName, await getCsrfToken(token), { ...attrs, path: csrfPath }),
-      ]);
-    }
-    for (const [cookieName, serialized] of cookies) req.appendSetCookie(cookieName, serialized);
+    requestOf(ctx);
+    const csrf = csrfCookies ? await getCsrfToken(token) : undefined;
+    writeCookies(
+      ctx,
+      kind,
+      { token, csrf },
+      { ...cookieAttributes(opts.domain), maxAge: opts.maxAge || config.cookieMaxAge },
+    );
   }
 
   function unsetCookies(
@@ -204,30 +217,13 @@ export function createJwtManager<TClaims = {}, TUser = never>(
     kind: 'access' | 'refresh',
     opts: UnsetCookieOptions = {},
   ): void {
-    const req = requestOf(ctx);
-    const access = kind === 'access';
-    const attrs: CookieAttributes = {
-      domain: opts.domain ?? config.cookieDomain,
-      expires: EPOCH,
-      maxAge: 0,
-      secure: config.cookieSecure,
-      sameSite: config.cookieSamesite,
-    };
-    const name = access ? config.accessCookieName : config.refreshCookieName;
-    req.appendSetCookie(
-      name,
-      serializeCookie(name, '', {
-        ...attrs,
-        httpOnly: true,
-        path: access ? config.accessCookiePath : config.refreshCookiePath,
-      }),
+    writeCookies(
+      ctx,
+      kind,
+      { token: '', csrf: csrfCookies ? '' : undefined },
+      { ...cookieAttributes(opts.domain), expires: EPOCH, maxAge: 0 },
     );
-    if (config.cookieCsrfProtect && config.csrfInCookies) {
-      const csrfName = access ? config.accessCsrfCookieName : config.refreshCsrfCookieName;
-      const csrfPath = access ? config.accessCsrfCookiePath : config.refreshCsrfCookiePath;
-      req.appendSetCookie(csrfName, serializeCookie(csrfName, '', { ...attrs, path: csrfPath }));
-    }
-    req.cookiesUnset = true;
+    requestOf(ctx).cookiesUnset = true;
   }
 
   async function decodeToken(token: string, opts?: DecodeOptions): Promise<JwtPayload & TClaims> {
