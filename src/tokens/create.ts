@@ -73,11 +73,20 @@ export async function createToken(
     opts.expiresDelta,
     type === 'access' ? config.accessTokenExpires : config.refreshTokenExpires,
   );
-  const [loaderClaims, loaderHeaders, subject] = await Promise.all([
-    loaderObject('additionalClaimsLoader', loaders.additionalClaimsLoader, identity),
-    loaderObject('additionalHeadersLoader', loaders.additionalHeadersLoader, identity),
-    loaders.userIdentityLoader ? loaders.userIdentityLoader(identity) : identity,
-  ]);
+  // Without loaders (and with a plain identity) there is nothing to wait for: skipping Promise.all
+  // over three ready values makes an HS256 token ~10% faster to create (bench/README.md).
+  const ready =
+    !loaders.additionalClaimsLoader &&
+    !loaders.additionalHeadersLoader &&
+    !loaders.userIdentityLoader &&
+    typeof (identity as { then?: unknown } | null | undefined)?.then !== 'function';
+  const [loaderClaims, loaderHeaders, subject] = ready
+    ? [undefined, undefined, identity]
+    : await Promise.all([
+        loaderObject('additionalClaimsLoader', loaders.additionalClaimsLoader, identity),
+        loaderObject('additionalHeadersLoader', loaders.additionalHeadersLoader, identity),
+        loaders.userIdentityLoader ? loaders.userIdentityLoader(identity) : identity,
+      ]);
   if (subject === undefined) {
     throw new TypeError('trpc-jwt-extended: createAccessToken/createRefreshToken need an identity');
   }
@@ -134,6 +143,7 @@ export async function createToken(
     headerSegment = encodeBase64url(JSON.stringify(sorted));
   }
   const signingInput = `${headerSegment}.${encodeBase64url(JSON.stringify(payload))}`;
-  const signature = await sign(alg, key, signingInput);
+  const signed = sign(alg, key, signingInput); // synchronous on node:crypto
+  const signature = signed instanceof Uint8Array ? signed : await signed;
   return `${signingInput}.${encodeBase64url(signature)}`;
 }
