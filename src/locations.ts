@@ -21,7 +21,7 @@ type Extractor = (
   config: ResolvedConfig,
   refresh: boolean,
   call: CallInfo,
-) => Promise<FoundToken>;
+) => FoundToken | Promise<FoundToken>;
 
 const found = (token: unknown, csrfValue?: string): FoundToken => ({ token, csrfValue });
 
@@ -40,7 +40,7 @@ function stripCommas(s: string): string {
 }
 
 /** flask's header rules (reference §3.6), with the scheme matched case-insensitively (RFC 9110). */
-async function fromHeaders(req: JwtRequest, config: ResolvedConfig): Promise<FoundToken> {
+function fromHeaders(req: JwtRequest, config: ResolvedConfig): FoundToken {
   const { headerName: name, headerType: type } = config;
   const value = stripCommas((req.header(name) ?? '').trim());
   if (value === '') throw new NoAuthorizationError(`Missing ${name} Header`);
@@ -79,25 +79,30 @@ async function csrfFromForm(call: CallInfo, field: string): Promise<string | und
   return undefined;
 }
 
-async function fromCookies(
+function fromCookies(
   req: JwtRequest,
   config: ResolvedConfig,
   refresh: boolean,
   call: CallInfo,
-): Promise<FoundToken> {
+): FoundToken | Promise<FoundToken> {
   const name = refresh ? config.refreshCookieName : config.accessCookieName;
   const token = req.cookie(name);
   if (!token) throw new NoAuthorizationError(`Missing cookie "${name}"`);
   if (!csrfApplies(req, config, call)) return found(token);
-  let csrf = req.header(refresh ? config.refreshCsrfHeaderName : config.accessCsrfHeaderName);
+  const withCsrf = (csrf: string | undefined): FoundToken => {
+    if (!csrf) throw new CSRFError('Missing CSRF token');
+    return found(token, csrf);
+  };
+  const csrf = req.header(refresh ? config.refreshCsrfHeaderName : config.accessCsrfHeaderName);
   if (!csrf && config.csrfCheckForm) {
-    csrf = await csrfFromForm(call, refresh ? config.refreshCsrfFieldName : config.accessCsrfFieldName);
+    return csrfFromForm(call, refresh ? config.refreshCsrfFieldName : config.accessCsrfFieldName).then(
+      withCsrf,
+    );
   }
-  if (!csrf) throw new CSRFError('Missing CSRF token');
-  return found(token, csrf);
+  return withCsrf(csrf);
 }
 
-async function fromQueryString(req: JwtRequest, config: ResolvedConfig): Promise<FoundToken> {
+function fromQueryString(req: JwtRequest, config: ResolvedConfig): FoundToken {
   const { queryStringName: name, queryStringValuePrefix: prefix } = config;
   const value = req.url?.searchParams.get(name);
   if (!value) throw new NoAuthorizationError(`Missing '${name}' query paramater`);
@@ -125,7 +130,7 @@ async function fromJson(
   return found(value);
 }
 
-async function fromConnectionParams(req: JwtRequest, config: ResolvedConfig): Promise<FoundToken> {
+function fromConnectionParams(req: JwtRequest, config: ResolvedConfig): FoundToken {
   const key = config.connectionParamsKey;
   const value = req.connectionParams?.[key];
   if (!value) throw new NoAuthorizationError(`Missing "${key}" in connection params`);

@@ -108,7 +108,9 @@ export async function verifyRequest(
   for (const location of locations) {
     let extracted: Awaited<ReturnType<(typeof EXTRACTORS)[TokenLocation]>>;
     try {
-      extracted = await EXTRACTORS[location](req, config, refresh, call);
+      // Most locations answer synchronously: await only the ones that read the input.
+      const pending = EXTRACTORS[location](req, config, refresh, call);
+      extracted = pending instanceof Promise ? await pending : pending;
     } catch (error) {
       if (error instanceof NoAuthorizationError) {
         missing.push(error);
@@ -117,7 +119,10 @@ export async function verifyRequest(
       throw error;
     }
     const raw = extracted.token;
-    const { header, payload } = await verifier.decode(raw as string, { csrfValue: extracted.csrfValue });
+    const decodeOpts = { csrfValue: extracted.csrfValue };
+    const { header, payload } =
+      verifier.cached(raw as string, decodeOpts) ??
+      (await verifier.verifyUncached(raw as string, decodeOpts));
     token = toVerifiedToken(raw as string, header, payload, location, config.identityClaim);
     break;
   }

@@ -20,11 +20,23 @@ import {
 } from '../../src/locations.js';
 import type { TokenLocation } from '../../src/types.js';
 
-/** Every extractor with the common signature (some ignore the last arguments). */
-const EXTRACTORS: Record<
-  TokenLocation,
-  (req: JwtRequest, config: ResolvedConfig, refresh: boolean, call: CallInfo) => Promise<FoundToken>
-> = BY_LOCATION;
+type Extractor = (
+  req: JwtRequest,
+  config: ResolvedConfig,
+  refresh: boolean,
+  call: CallInfo,
+) => Promise<FoundToken>;
+
+/**
+ * Every extractor with the common signature (some ignore the last arguments), as a promise: most
+ * answer synchronously (and throw synchronously); these tests look at what they answer.
+ */
+const EXTRACTORS = Object.fromEntries(
+  Object.entries(BY_LOCATION).map(([location, extract]) => [
+    location,
+    (async (...args: Parameters<Extractor>) => extract(...args)) satisfies Extractor,
+  ]),
+) as Record<TokenLocation, Extractor>;
 
 const SECRET = 'locations-unit-secret-0123456789abcdef-01';
 const config = (opts: Omit<JwtManagerOptions, 'secretKey'> = {}) =>
