@@ -1,5 +1,4 @@
 import { parseCookieHeader } from './cookies.js';
-import type { VerifiedToken } from './types.js';
 
 type HeaderBag = Headers | Record<string, string | string[] | undefined> | Iterable<[string, string]>;
 
@@ -62,8 +61,6 @@ export class JwtRequest {
   cookiesUnset = false;
   /** Cookies set on this request's response, by name (the last value set). */
   readonly cookiesSet = new Map<string, string>();
-  /** The token verified for the procedure that last ran on this context, if any. */
-  verified: VerifiedToken<any> | null = null;
   /** True when the response is streamed (headers go out before procedures finish). */
   readonly streaming: boolean;
 

@@ -186,7 +186,6 @@ export function createRequired(
       throw await fail(req, error, ctx);
     }
     const token = verified?.token ?? null;
-    req.verified = token;
     const result = await next({ ctx: withUser ? { token, user: verified?.user ?? null } : { token } });
     if (!result.ok) return result;
     const exp = token?.payload.exp;
