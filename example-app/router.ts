@@ -1,5 +1,6 @@
 /** The notes app's API: the JWT manager, the tRPC routers and the context. */
-import { initTRPC, TRPCError } from '@trpc/server';
+import { EventEmitter, on } from 'node:events';
+import { initTRPC, TRPCError, tracked } from '@trpc/server';
 import type { CreateHTTPContextOptions } from '@trpc/server/adapters/standalone';
 import superjson from 'superjson';
 import { type Blocklist, createJwtManager } from 'trpc-jwt-extended';
@@ -12,9 +13,16 @@ export interface Note {
   createdAt: Date;
 }
 
+/**
+ * How tokens are signed. HS256: one shared secret, which verifies as well as signs, so it is never
+ * published (the JWKS is empty). ES256: a private key signs; its public half is in the JWKS.
+ */
+export type Signing =
+  | { algorithm: 'HS256'; /** at least 32 bytes */ secretKey: string }
+  | { algorithm: 'ES256'; /** PKCS#8 PEM */ privateKey: string; /** `kid` header and JWK id */ kid: string };
+
 export interface AppOptions {
-  /** HMAC secret (HS256: at least 32 bytes). */
-  secretKey: string;
+  signing: Signing;
   /** Access-token lifetime, seconds. */
   accessExpires: number;
   users: UserStore;
@@ -30,13 +38,19 @@ async function afterSecondOf(changedAt: number): Promise<void> {
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
 }
 
-export function createApp({ secretKey, accessExpires, users, blocklist, cookieSecure = false }: AppOptions) {
+export function createApp({ signing, accessExpires, users, blocklist, cookieSecure = false }: AppOptions) {
   const notes = new Map<string, Note[]>();
   let nextNoteId = 1;
+  // New notes, on the channel of their owner's id: the live feed (notes.onAdded) listens there.
+  const added = new EventEmitter().setMaxListeners(0);
 
   const jwt = createJwtManager({
-    secretKey,
-    tokenLocation: ['headers', 'cookies'],
+    ...(signing.algorithm === 'HS256'
+      ? { secretKey: signing.secretKey }
+      : { keys: [{ kid: signing.kid, algorithm: 'ES256' as const, privateKey: signing.privateKey }] }),
+    // The page sends cookies (EventSource too: same origin); API clients a header, or for
+    // subscriptions over httpSubscriptionLink `connectionParams: { token }`.
+    tokenLocation: ['headers', 'cookies', 'connection_params'],
     accessTokenExpires: accessExpires,
     refreshTokenExpires: '30d',
     cookieSecure,
@@ -120,7 +134,39 @@ export function createApp({ secretKey, accessExpires, users, blocklist, cookieSe
         const list = notes.get(ctx.user.id) ?? [];
         list.push(note);
         notes.set(ctx.user.id, list);
+        added.emit(ctx.user.id, note);
         return note;
+      }),
+
+    /**
+     * The live feed: the caller's new notes as they are added (by any of their sessions). Tracked by
+     * note id, so a client resubscribing with `lastEventId` (after a refresh) gets what it missed.
+     * The stream ends with TOKEN_EXPIRED when the access token expires.
+     */
+    onAdded: protectedProcedure
+      .input(z.object({ lastEventId: z.coerce.number().int().nonnegative().nullish() }).optional())
+      .subscription(async function* ({ ctx, input, signal }) {
+        // Listen first, then replay: a note added in between is not lost (nor sent twice).
+        const live = on(added, ctx.user.id, signal ? { signal } : {});
+        try {
+          const since = input?.lastEventId;
+          let lastId = since ?? 0;
+          if (since != null) {
+            for (const note of notes.get(ctx.user.id) ?? []) {
+              if (note.id > lastId) {
+                lastId = note.id;
+                yield tracked(String(note.id), note);
+              }
+            }
+          }
+          for await (const [note] of live as AsyncIterableIterator<[Note]>) {
+            if (note.id > lastId) yield tracked(String(note.id), note);
+          }
+        } catch (error) {
+          if (!signal?.aborted) throw error; // the client left: `on` rejects with an AbortError
+        } finally {
+          await live.return?.(); // stops listening (also when the stream ends during the replay)
+        }
       }),
   });
 

@@ -1,16 +1,19 @@
 /**
  * The notes app's HTTP server: `/trpc/*` is the API, `/` the page, `/app.js` the front end (bundled with
- * esbuild when the server starts). `npm start` runs it; tests call `startServer()` in-process.
+ * esbuild when the server starts), `/.well-known/jwks.json` the public keys. `npm start` runs it; tests
+ * call `startServer()` in-process.
  */
+import { createPublicKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { build } from 'esbuild';
+import { calculateJwkThumbprint, type JWK } from 'jose';
 import { type Blocklist, createMemoryBlocklist } from 'trpc-jwt-extended';
-import { developmentSecret, readSettings } from './config.js';
-import { createApp } from './router.js';
+import { developmentKeyPair, developmentSecret, readSettings, type SigningAlgorithm } from './config.js';
+import { createApp, type Signing } from './router.js';
 import { createUserStore } from './users.js';
 
 /** The seeded accounts (development only: the banner prints them). */
@@ -24,8 +27,12 @@ export interface StartServerOptions {
   host?: string;
   /** Access-token lifetime in seconds. @default 900 */
   accessExpires?: number;
-  /** HMAC secret; a random development secret (with a warning) when absent. */
+  /** `HS256` signs with `secretKey`, `ES256` with `privateKey`. @default 'HS256' */
+  algorithm?: SigningAlgorithm;
+  /** HS256: the HMAC secret; a random development secret (with a warning) when absent. */
   secretKey?: string;
+  /** ES256: a PKCS#8 PEM; a generated development key pair (with a warning) when absent. */
+  privateKey?: string;
   /** Keep revocations in Redis at this URL instead of memory. */
   redisUrl?: string;
   cookieSecure?: boolean;
@@ -36,6 +43,8 @@ export interface StartServerOptions {
 export interface RunningServer {
   /** `http://host:port`, no trailing slash. */
   url: string;
+  /** `${url}/.well-known/jwks.json` */
+  jwksUrl: string;
   close(): Promise<void>;
 }
 
@@ -97,15 +106,32 @@ function send(res: ServerResponse, status: number, type: string, body: string, e
   res.end(body);
 }
 
-/** Starts the app; resolves once it listens. */
-export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
-  const log = options.log ?? ((line: string) => console.log(line));
+/** The signing key from the options, or a development one (with its warning). */
+async function resolveSigning(options: StartServerOptions, log: (line: string) => void): Promise<Signing> {
+  if (options.algorithm === 'ES256') {
+    let privateKey = options.privateKey;
+    if (!privateKey) {
+      const dev = developmentKeyPair();
+      privateKey = dev.privateKey;
+      log(dev.warning);
+    }
+    // The kid is the RFC 7638 thumbprint of the public key: stable for a key, new for a new one.
+    const jwk = createPublicKey(privateKey).export({ format: 'jwk' }) as JWK;
+    return { algorithm: 'ES256', privateKey, kid: await calculateJwkThumbprint(jwk) };
+  }
   let secretKey = options.secretKey;
   if (!secretKey) {
     const dev = developmentSecret();
     secretKey = dev.secret;
     log(dev.warning);
   }
+  return { algorithm: 'HS256', secretKey };
+}
+
+/** Starts the app; resolves once it listens. */
+export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const signing = await resolveSigning(options, log);
 
   const [html, css, icon, js] = await Promise.all([
     readFile(webFile('index.html'), 'utf8'),
@@ -118,13 +144,16 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   await users.add(DEMO_ADMIN.email, DEMO_ADMIN.password, 'admin');
 
   const store = await createStore(options.redisUrl, log);
-  const { router, createContext } = createApp({
-    secretKey,
+  const { router, createContext, jwt } = createApp({
+    signing,
     accessExpires: options.accessExpires ?? 900,
     users,
     blocklist: store.blocklist,
     cookieSecure: options.cookieSecure ?? false,
   });
+  // The public JWK Set: the ES256 public key (kid, alg, use; never `d`). With HS256 it is
+  // `{ "keys": [] }`: an HMAC secret signs *and* verifies, so it is never published.
+  const jwks = JSON.stringify(await jwt.jwks());
   const trpc = createHTTPHandler({
     router,
     createContext,
@@ -149,6 +178,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         return send(res, 200, 'text/css; charset=utf-8', css);
       case '/favicon.svg':
         return send(res, 200, 'image/svg+xml', icon);
+      case '/.well-known/jwks.json':
+        return send(res, 200, 'application/json', jwks);
       default:
         return send(res, 404, 'text/plain; charset=utf-8', 'Not Found');
     }
@@ -166,8 +197,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const { address, port } = server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;
 
+  const url = `http://${host}:${port}`;
   return {
-    url: `http://${host}:${port}`,
+    url,
+    jwksUrl: `${url}/.well-known/jwks.json`,
     close: async () => {
       await new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
@@ -186,7 +219,9 @@ async function main(): Promise<void> {
     host: settings.host,
     accessExpires: settings.accessExpires,
     cookieSecure: settings.cookieSecure,
+    algorithm: settings.algorithm,
     ...(settings.secretKey ? { secretKey: settings.secretKey } : {}),
+    ...(settings.privateKey ? { privateKey: settings.privateKey } : {}),
     ...(settings.redisUrl ? { redisUrl: settings.redisUrl } : {}),
   });
   console.log(
@@ -196,6 +231,7 @@ async function main(): Promise<void> {
       `  Sign in as ${DEMO_USER.email} / ${DEMO_USER.password}`,
       `  (or ${DEMO_ADMIN.email} / ${DEMO_ADMIN.password} to see the admin stats)`,
       `  Access tokens last ${settings.accessExpires} s (ACCESS_EXPIRES); Ctrl+C stops.`,
+      `  Tokens are signed with ${settings.algorithm} (JWT_ALGORITHM); public keys: ${server.jwksUrl}`,
       '',
     ].join('\n'),
   );

@@ -1,9 +1,10 @@
 /**
  * The notes page. Cookie mode: the browser keeps the tokens in HttpOnly cookies; `jwtHeaders({ csrf: true })`
  * copies the readable CSRF cookie into `X-CSRF-TOKEN` on mutations, and `refreshLink` calls `auth.refresh`
- * once when the access token has expired, then retries what failed.
+ * once when the access token has expired, then retries what failed. The live feed (`notes.onAdded`) is
+ * an EventSource: same origin, so it sends the cookies, and a GET needs no CSRF header.
  */
-import { createTRPCClient, httpBatchLink, httpLink, splitLink } from '@trpc/client';
+import { createTRPCClient, httpBatchLink, httpLink, httpSubscriptionLink, splitLink } from '@trpc/client';
 import superjson from 'superjson';
 import {
   defaultIsRefreshOperation,
@@ -17,22 +18,30 @@ const headers = jwtHeaders({ csrf: true });
 
 const client = createTRPCClient<AppRouter>({
   links: [
-    refreshLink({
-      // The return type breaks the `client` self-reference for TypeScript.
-      refresh: async (): Promise<void> => {
-        await client.auth.refresh.mutate();
-      },
-    }),
-    // A batch shares one set of headers: the refresh call (refresh CSRF cookie) goes on its own.
     splitLink({
-      condition: defaultIsRefreshOperation,
-      true: httpLink({ url: '/trpc', transformer: superjson, headers }),
-      false: httpBatchLink({ url: '/trpc', transformer: superjson, headers }),
+      // The live feed handles its own expiry (see `startLive`); the rest goes through refreshLink.
+      condition: (op) => op.type === 'subscription',
+      true: httpSubscriptionLink({ url: '/trpc', transformer: superjson }),
+      false: [
+        refreshLink({
+          // The return type breaks the `client` self-reference for TypeScript.
+          refresh: async (): Promise<void> => {
+            await client.auth.refresh.mutate();
+          },
+        }),
+        // A batch shares one set of headers: the refresh call (refresh CSRF cookie) goes on its own.
+        splitLink({
+          condition: defaultIsRefreshOperation,
+          true: httpLink({ url: '/trpc', transformer: superjson, headers }),
+          false: httpBatchLink({ url: '/trpc', transformer: superjson, headers }),
+        }),
+      ],
     }),
   ],
 });
 
 type User = Awaited<ReturnType<typeof client.me.query>>;
+type Note = Awaited<ReturnType<typeof client.notes.list.query>>[number];
 
 function element<T extends HTMLElement = HTMLElement>(id: string): T {
   const found = document.getElementById(id);
@@ -51,6 +60,7 @@ const ui = {
   notesView: element('notes-view'),
   noteForm: element<HTMLFormElement>('note-form'),
   notes: element<HTMLUListElement>('notes'),
+  live: element('live'),
   noNotes: element('no-notes'),
   passwordForm: element<HTMLFormElement>('password-form'),
   passwordUsername: element<HTMLInputElement>('password-username'),
@@ -76,6 +86,7 @@ function say(kind: 'alert' | 'status', message: string | null): void {
 }
 
 function showLogin(): void {
+  stopLive();
   ui.account.hidden = true;
   ui.notesView.hidden = true;
   ui.adminPanel.hidden = true;
@@ -99,7 +110,11 @@ function fail(error: unknown): void {
   }
 }
 
-function renderNotes(notes: Awaited<ReturnType<typeof client.notes.list.query>>): void {
+/** The notes on the page, newest first. */
+let shown: Note[] = [];
+
+function renderNotes(notes: Note[]): void {
+  shown = notes;
   ui.notes.replaceChildren(
     ...notes.map((note) => {
       const item = document.createElement('li');
@@ -124,8 +139,57 @@ async function showNotes(user: User): Promise<void> {
     user.role === 'admin' ? client.admin.stats.query() : null,
   ]);
   renderNotes(notes);
+  startLive();
   ui.adminPanel.hidden = !stats;
   if (stats) ui.adminStats.textContent = `${stats.users} users, ${stats.notes} notes in total.`;
+}
+
+let live: { unsubscribe(): void } | null = null;
+
+function showLive(state: 'live' | 'connecting' | 'offline'): void {
+  ui.live.hidden = false;
+  ui.live.dataset.state = state;
+  ui.live.textContent = { live: '● Live', connecting: 'Connecting…', offline: 'Offline' }[state];
+}
+
+/**
+ * Subscribes to the live feed: notes added from another tab or client appear at the top. The stream
+ * ends with TOKEN_EXPIRED when the access token expires: then the page refreshes (the refresh cookie)
+ * and resubscribes once, from the newest note it has, so nothing added meanwhile is missed.
+ */
+function startLive(retried = false): void {
+  stopLive();
+  showLive('connecting');
+  const lastEventId = shown.length > 0 ? Math.max(...shown.map((note) => note.id)) : null;
+  const subscription = client.notes.onAdded.subscribe(lastEventId === null ? undefined : { lastEventId }, {
+    onStarted: () => {
+      retried = false;
+      showLive('live');
+    },
+    onConnectionStateChange: (state) => showLive(state.state === 'pending' ? 'live' : 'connecting'),
+    onData: ({ data: note }) => {
+      if (!shown.some((known) => known.id === note.id)) renderNotes([note, ...shown]);
+    },
+    onError: (error) => {
+      if (live !== subscription) return;
+      live = null;
+      showLive('offline');
+      if (getJwtErrorCode(error) !== 'TOKEN_EXPIRED' || retried) return;
+      client.auth.refresh.mutate().then(() => {
+        if (!ui.notesView.hidden) startLive(true);
+      }, fail);
+    },
+    onComplete: () => {
+      if (live === subscription) showLive('offline');
+    },
+  });
+  live = subscription;
+}
+
+function stopLive(): void {
+  live?.unsubscribe();
+  live = null;
+  ui.live.hidden = true;
 }
 
 /** Runs a form's action with its button disabled; errors go to the alert. */

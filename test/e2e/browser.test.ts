@@ -1,10 +1,13 @@
 /**
  * The example app in headless Chromium: log in through the page, add notes (CSRF double submit), a
- * forged POST without the CSRF header, silent refresh after the access token expires, logout, and a
+ * forged POST without the CSRF header, the live feed (a note added by another client appears; the feed
+ * refreshes and resubscribes at expiry), silent refresh after the access token expires, logout, and a
  * password change that signs every session out. The steps share one page and run in order.
  */
 import { mkdirSync } from 'node:fs';
+import { createTRPCClient, httpLink } from '@trpc/client';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import superjson from 'superjson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM_LAUNCH, chromiumSkipReason, loadServer, unverifiedPayload } from '../helpers/example.js';
 
@@ -28,6 +31,9 @@ describe.skipIf(skipReason !== null)('example app in Chromium (cookie sessions)'
   const cookie = async (name: string) => (await context.cookies()).find((c) => c.name === name);
   const alert = () => page.getByRole('alert');
   const noteItems = () => page.locator('#notes li');
+  const liveIndicator = () => page.locator('#live');
+  /** The calls after `from`, without the live feed's (re)subscriptions. */
+  const callsSince = (from: number) => calls.slice(from).filter((call) => call !== 'GET notes.onAdded');
 
   beforeAll(async () => {
     const { DEMO_USER, startServer } = await loadServer();
@@ -82,6 +88,7 @@ describe.skipIf(skipReason !== null)('example app in Chromium (cookie sessions)'
     await page.locator('#whoami', { hasText: demo.email }).waitFor();
     await page.getByText('No notes yet.').waitFor();
     expect(await alert().isVisible()).toBe(false);
+    await expect.poll(() => liveIndicator().textContent()).toBe('● Live');
 
     const access = await cookie('access_token_cookie');
     expect(access).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/' });
@@ -127,7 +134,64 @@ describe.skipIf(skipReason !== null)('example app in Chromium (cookie sessions)'
     expect(listed.body.result.data.json.map((note: { text: string }) => note.text)).toEqual(['Buy milk']);
   });
 
+  it('shows a note added by another client of the same user at once, without a reload', async () => {
+    type AppRouter = import('../../example-app/router.js').AppRouter;
+    let token = '';
+    const other = createTRPCClient<AppRouter>({
+      links: [
+        httpLink({
+          url: `${server!.url}/trpc`,
+          transformer: superjson,
+          headers: () => (token ? { authorization: `Bearer ${token}` } : {}),
+        }),
+      ],
+    });
+    token = (await other.auth.login.mutate(demo)).accessToken;
+    await page.evaluate(() => {
+      (window as unknown as { marker: string }).marker = 'same page';
+    });
+    const callsBefore = calls.length;
+
+    await other.notes.add.mutate({ text: 'From another client' });
+    await expect
+      .poll(() => noteItems().allTextContents())
+      .toEqual([expect.stringMatching(/^From another client/), expect.stringMatching(/^Buy milk/)]);
+    // Not reloaded, nor listed again: the note came through the feed.
+    expect(await page.evaluate(() => (window as unknown as { marker?: string }).marker)).toBe('same page');
+    expect(callsSince(callsBefore).filter((call) => call !== 'POST auth.refresh')).toEqual([]);
+  });
+
+  it('at expiry the feed ends with TOKEN_EXPIRED: the page refreshes and resubscribes', async () => {
+    const before = await cookie('access_token_cookie');
+    const callsBefore = calls.length;
+    // The feed's refresh, then its resubscription, with no user action.
+    await expect
+      .poll(
+        () => {
+          const after = calls.slice(callsBefore);
+          const at = after.indexOf('POST auth.refresh');
+          return at === -1 ? null : after.slice(at, at + 2);
+        },
+        { timeout: 10_000 },
+      )
+      .toEqual(['POST auth.refresh', 'GET notes.onAdded']);
+    await expect.poll(() => liveIndicator().textContent()).toBe('● Live');
+    const after = await cookie('access_token_cookie');
+    expect(after?.value).not.toBe(before?.value);
+    expect(unverifiedPayload(after!.value)).toMatchObject({ type: 'access', fresh: false });
+    expect(await alert().isVisible()).toBe(false);
+  });
+
   it('refreshes silently once the access token has expired, then retries the call', async () => {
+    // Block the feed, so that it refreshes no more: the next call meets the expired token.
+    let blocked = 0;
+    await page.route('**/trpc/notes.onAdded**', (route) => {
+      blocked++;
+      return route.abort();
+    });
+    await expect.poll(() => blocked, { timeout: 10_000 }).toBeGreaterThan(0);
+    await expect.poll(() => liveIndicator().textContent()).not.toBe('● Live');
+
     const before = await cookie('access_token_cookie');
     const exp = unverifiedPayload(before!.value).exp as number;
     // Wait until the server must refuse the token (one whole second past `exp`).
@@ -143,10 +207,14 @@ describe.skipIf(skipReason !== null)('example app in Chromium (cookie sessions)'
     await addNote('Call the plumber');
     await expect
       .poll(() => noteItems().allTextContents())
-      .toEqual([expect.stringMatching(/^Call the plumber/), expect.stringMatching(/^Buy milk/)]);
+      .toEqual([
+        expect.stringMatching(/^Call the plumber/),
+        expect.stringMatching(/^From another client/),
+        expect.stringMatching(/^Buy milk/),
+      ]);
     page.off('response', onResponse);
 
-    expect(calls.slice(callsBefore)).toEqual([
+    expect(callsSince(callsBefore)).toEqual([
       'POST notes.add',
       'POST auth.refresh',
       'POST notes.add',
@@ -157,6 +225,10 @@ describe.skipIf(skipReason !== null)('example app in Chromium (cookie sessions)'
     const after = await cookie('access_token_cookie');
     expect(after?.value).not.toBe(before?.value);
     expect(unverifiedPayload(after!.value)).toMatchObject({ type: 'access', fresh: false });
+
+    // Unblocked, the feed comes back by itself.
+    await page.unroute('**/trpc/notes.onAdded**');
+    await expect.poll(() => liveIndicator().textContent(), { timeout: 15_000 }).toBe('● Live');
   });
 
   it("shows the server's message in the alert: a refreshed token is not fresh", async () => {
@@ -178,6 +250,7 @@ describe.skipIf(skipReason !== null)('example app in Chromium (cookie sessions)'
     await page.getByRole('heading', { name: 'Log in' }).waitFor();
     expect(await page.getByRole('status').textContent()).toBe('You are logged out.');
     expect(await noteItems().count()).toBe(0);
+    expect(await liveIndicator().isVisible()).toBe(false);
 
     const names = (await context.cookies()).map((c) => c.name);
     expect(names.filter((name) => JWT_COOKIES.includes(name))).toEqual([]);
@@ -219,7 +292,7 @@ describe.skipIf(skipReason !== null)('example app in Chromium (cookie sessions)'
     await expect.poll(() => alert().textContent()).toBe('Wrong email or password');
     await logIn(demo.email, 'a-new-password');
     await page.locator('#whoami', { hasText: demo.email }).waitFor();
-    await expect.poll(() => noteItems().count()).toBe(2);
+    await expect.poll(() => noteItems().count()).toBe(3);
     expect(await alert().isVisible()).toBe(false);
   });
 });

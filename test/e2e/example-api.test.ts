@@ -93,10 +93,11 @@ describe('example app API', () => {
     }
   });
 
-  it('refuses a call without a token: 401 NO_AUTHORIZATION naming both locations', async () => {
+  it('refuses a call without a token: 401 NO_AUTHORIZATION naming every location', async () => {
     expect(await failure(apiClient().client.notes.list.query())).toEqual({
       message:
-        'Missing JWT in headers or cookies (Missing Authorization Header; Missing cookie "access_token_cookie")',
+        'Missing JWT in headers, cookies or connection_params (Missing Authorization Header; ' +
+        'Missing cookie "access_token_cookie"; Missing "token" in connection params)',
       status: 401,
       code: 'UNAUTHORIZED',
       jwt: { code: 'NO_AUTHORIZATION' },
@@ -226,7 +227,9 @@ describe('example app settings', () => {
   it('reads the environment, with defaults, and names a bad variable', async () => {
     const { readSettings } = await import('../../example-app/config.js');
     expect(readSettings({})).toEqual({
+      algorithm: 'HS256',
       secretKey: undefined,
+      privateKey: undefined,
       accessExpires: 900,
       port: 3000,
       host: '127.0.0.1',
@@ -243,6 +246,12 @@ describe('example app settings', () => {
     });
     expect(() => readSettings({ ACCESS_EXPIRES: '2.5' })).toThrow('ACCESS_EXPIRES must be an integer from 1');
     expect(() => readSettings({ PORT: '70000' })).toThrow('PORT must be an integer from 0 to 65535');
+    expect(
+      readSettings({ JWT_ALGORITHM: 'ES256', JWT_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\\nAA\\n' }),
+    ).toMatchObject({ algorithm: 'ES256', privateKey: '-----BEGIN PRIVATE KEY-----\nAA\n' });
+    expect(() => readSettings({ JWT_ALGORITHM: 'RS256' })).toThrow(
+      'JWT_ALGORITHM must be HS256 or ES256, got "RS256"',
+    );
   });
 
   it('warns loudly when it makes up a development secret', async () => {
