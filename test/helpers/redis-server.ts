@@ -5,8 +5,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { delimiter, join } from 'node:path';
+import { freePort } from './ports.js';
 
 export interface RedisServer {
   readonly port: number;
@@ -47,18 +48,6 @@ if (!hasRedis) {
   const reason = `redis-server was not found (REDIS_SERVER, PATH); install it with: ${INSTALL}`;
   if (process.env.CI) throw new Error(`[test] ${reason} (required on CI)`);
   console.warn(`\n[test] SKIPPING the Redis blocklist tests: ${reason}\n`);
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no TCP port');
-  return address.port;
 }
 
 /** True when something on the port answers `PING` with `+PONG`. */
