@@ -87,15 +87,33 @@ export class TokenVerifier {
     return this.#checkUse(entry, opts, now);
   }
 
-  /** Verifies `token` in full and caches the result. */
-  async verifyUncached(token: string, opts: DecodeOptions): Promise<DecodedToken> {
-    const config = this.#config;
-    const nowMs = config.clock();
-    const now = Math.floor(nowMs / 1000);
-    const { header, payload } = await this.#verify(token, now);
+  /**
+   * Verifies `token` in full and caches the result. One promise in all: with static keys on
+   * node:crypto the verification itself runs synchronously (bench/README.md).
+   */
+  verifyUncached(token: string, opts: DecodeOptions): Promise<DecodedToken> {
+    try {
+      const nowMs = this.#config.clock();
+      const now = Math.floor(nowMs / 1000);
+      const verified = this.#verify(token, now);
+      return verified instanceof Promise
+        ? verified.then((v) => this.#store(token, v, opts, nowMs, now))
+        : Promise.resolve(this.#store(token, verified, opts, nowMs, now));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #store(
+    token: string,
+    verified: DecodedToken,
+    opts: DecodeOptions,
+    nowMs: number,
+    now: number,
+  ): DecodedToken {
     // A literal, not `{ ...verified }`: the spread measured ~1 µs per token (bench/README.md).
-    const entry: CacheEntry = { header, payload, storedAt: nowMs };
-    if (config.cache.maxSize > 0) this.#cache.set(token, deepFreeze(entry));
+    const entry: CacheEntry = { header: verified.header, payload: verified.payload, storedAt: nowMs };
+    if (this.#config.cache.maxSize > 0) this.#cache.set(token, deepFreeze(entry));
     return this.#checkUse(entry, opts, now);
   }
 
@@ -113,8 +131,11 @@ export class TokenVerifier {
     return { header, payload };
   }
 
-  /** Everything that does not change with time or request: cacheable once it passes. */
-  async #verify(token: string, now: number): Promise<DecodedToken> {
+  /**
+   * Everything that does not change with time or request: cacheable once it passes. Synchronous
+   * (no promise) with static keys on node:crypto and no `claims` schema.
+   */
+  #verify(token: string, now: number): DecodedToken | Promise<DecodedToken> {
     const config = this.#config;
     const { header, payload, signingInput, signature } = parseCompact(token, config.maxTokenLength);
     const alg = header.alg;
@@ -126,22 +147,54 @@ export class TokenVerifier {
       throw new JWTDecodeError('The specified alg value is not allowed');
     }
     if (header.crit !== undefined) throw new JWTDecodeError('Unsupported critical header parameter');
-    // Static keys and node:crypto answer synchronously: no await (and no microtask) on that path.
-    const key =
-      config.keyring || config.remoteJwks || config.loaders.decodeKeyLoader
-        ? await this.#verifyKey(header, payload, alg as Algorithm)
-        : config.verifyKey!;
-    const valid = verify(alg as Algorithm, key, signingInput, signature);
-    if (!(typeof valid === 'boolean' ? valid : await valid)) {
-      throw new JWTDecodeError('Signature verification failed');
+    if (config.keyring || config.remoteJwks || config.loaders.decodeKeyLoader) {
+      return this.#verifyKey(header, payload, alg as Algorithm).then((key) =>
+        this.#verifySigned(header, payload, alg as Algorithm, key, signingInput, signature, now),
+      );
     }
+    return this.#verifySigned(
+      header,
+      payload,
+      alg as Algorithm,
+      config.verifyKey!,
+      signingInput,
+      signature,
+      now,
+    );
+  }
+
+  /** The signature, then the claims: synchronous when the signature is (node:crypto). */
+  #verifySigned(
+    header: JwtHeader,
+    payload: JwtPayload,
+    alg: Algorithm,
+    key: PreparedKey,
+    signingInput: string,
+    signature: string,
+    now: number,
+  ): DecodedToken | Promise<DecodedToken> {
+    const valid = verify(alg, key, signingInput, signature);
+    return typeof valid === 'boolean'
+      ? this.#verifyClaims(valid, header, payload, now)
+      : valid.then((v) => this.#verifyClaims(v, header, payload, now));
+  }
+
+  #verifyClaims(
+    valid: boolean,
+    header: JwtHeader,
+    payload: JwtPayload,
+    now: number,
+  ): DecodedToken | Promise<DecodedToken> {
+    if (!valid) throw new JWTDecodeError('Signature verification failed');
     this.#checkImmature(payload, now, true);
     if (payload.exp !== undefined && !isFiniteNumber(payload.exp)) {
       throw new JWTDecodeError('Expiration Time claim (exp) must be an integer.');
     }
     this.#checkClaims(payload);
-    const validated = config.claims ? await validateClaims(config.claims, payload) : payload;
-    return { header, payload: validated };
+    const schema = this.#config.claims;
+    return schema
+      ? validateClaims(schema, payload).then((validated) => ({ header, payload: validated }))
+      : { header, payload };
   }
 
   async #verifyKey(header: JwtHeader, payload: JwtPayload, alg: Algorithm): Promise<PreparedKey> {

@@ -332,3 +332,40 @@ describe('loaders', () => {
     expect((error as JwtConfigError).option).toBe('encodeKeyLoader');
   });
 });
+
+describe('createAccessToken: the payload text of the common case', () => {
+  // Tokens without custom claims are written from a template (src/tokens/create.ts); with
+  // `additionalClaims: {}` they go through the claims object and JSON.stringify. Both must write
+  // the same bytes, whatever the options (the random jti and csrf aside).
+  const cases: [string, Partial<JwtManagerOptions>, unknown, object][] = [
+    ['defaults', {}, 'alice', {}],
+    ['a number identity, fresh for a duration', {}, 42, { fresh: '5m' }],
+    ['a boolean identity, fresh as true', {}, true, { fresh: true }],
+    ['escapes in the identity', {}, 'a"b\\c\u2028\u0000é😀', {}],
+    [
+      'no nbf, no csrf, no expiry',
+      { encodeNbf: false, cookieCsrfProtect: false },
+      'x',
+      { expiresDelta: false },
+    ],
+    ['another identity claim', { identityClaim: 'user_id' }, 'x', {}],
+    ['an identity claim that needs quoting', { identityClaim: 'user-id' }, 'x', {}],
+    ['audience list and issuer', { encodeAudience: ['a', 'b"'], encodeIssuer: 'https://i/"q' }, 'x', {}],
+    ['a fractional clock', { clock: () => 1_700_000_000_123.75 }, 'x', { fresh: 1.5 }],
+  ];
+  const anonymise = (token: string) =>
+    parts(token).payloadJson.replace(
+      /"(jti|csrf)":"[0-9a-f-]{36}"/g,
+      (_, name: string) => `"${name}":"<${name}>"`,
+    );
+
+  it.each(cases)('%s', async (_, options, identity, opts) => {
+    const jwt = manager(options);
+    const direct = anonymise(await jwt.createAccessToken(identity as string, opts));
+    const general = anonymise(
+      await jwt.createAccessToken(identity as string, { ...opts, additionalClaims: {} }),
+    );
+    expect(direct).toBe(general);
+    expect(direct).toBe(JSON.stringify(JSON.parse(direct)));
+  });
+});
