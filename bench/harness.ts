@@ -40,7 +40,9 @@ export interface Budget {
   readonly warmupMs: number;
 }
 
-export const FULL_BUDGET: Budget = { rounds: 5, roundMs: 150, warmupMs: 120 };
+// More, shorter rounds than one long one: a case and its reference run close together in time, so
+// the paired ratios hold up on a shared machine whose speed swings by ±30% from one second to the next.
+export const FULL_BUDGET: Budget = { rounds: 9, roundMs: 100, warmupMs: 120 };
 export const QUICK_BUDGET: Budget = { rounds: 3, roundMs: 50, warmupMs: 40 };
 
 export function median(values: readonly number[]): number {
