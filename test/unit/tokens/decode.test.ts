@@ -69,6 +69,26 @@ describe('decodeToken: a valid token', () => {
     expect(await jwt.decodeToken(created)).toMatchObject({ sub: 'bob', role: 'admin', type: 'access' });
   });
 
+  it('gives each verification its own header: one caller changing it does not reach the next', async () => {
+    // Parsed headers are cached by segment (src/tokens/format.ts); what callers see must not be shared.
+    const seen: Record<string, unknown>[] = [];
+    const jwt = manager({
+      decodeKeyLoader: ({ header }) => {
+        seen.push({ ...header });
+        (header as Record<string, unknown>).kid = 'changed';
+        return SECRET_HS256;
+      },
+    });
+    const text = token(claims(), { alg: 'HS256', typ: 'JWT', kid: 'k1' });
+    await jwt.decodeToken(text);
+    await jwt.decodeToken(text);
+    expect(seen).toEqual([
+      { alg: 'HS256', typ: 'JWT', kid: 'k1' },
+      { alg: 'HS256', typ: 'JWT', kid: 'k1' },
+    ]);
+    expect(jwt.getUnverifiedJwtHeaders(text)).toEqual({ alg: 'HS256', typ: 'JWT', kid: 'k1' });
+  });
+
   it('accepts a token without optional claims (only the identity claim is required)', async () => {
     expect(await manager().decodeToken(token({ sub: 'alice' }))).toEqual({ sub: 'alice' });
   });
