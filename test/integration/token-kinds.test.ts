@@ -52,6 +52,9 @@ describe.each([
       jwt.createJwtContext({ headers: { authorization: `Bearer ${token}` } }),
     );
     expect(verified).toMatchObject({ identity: 'ext', type: 'access', fresh: false, jti: null });
+    // The defaults are on the token, not written into the payload: it stays exactly as signed.
+    expect(verified?.payload).toEqual({ sub: 'ext', iat, exp: iat + 60 });
+    expect(await jwt.decodeToken(token)).toEqual({ sub: 'ext', iat, exp: iat + 60 });
   });
 
   it('identityClaim "uid": the identity comes from uid; a token without it is 422 Missing claim: uid', async () => {
