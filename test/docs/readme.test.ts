@@ -33,9 +33,6 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 /** Where the checked files would live (they are never written): inside the package, for its self-reference. */
 const VIRTUAL_DIR = path.join(ROOT, 'test/docs/__readme__');
 
-/** Blocks that cannot be checked, by first line, with the reason. Keep it short. */
-const EXCLUDED: Record<string, string> = {};
-
 const AMBIENT: Ambient = {
   imports: {
     '@trpc/server': ['initTRPC', 'TRPCError'],
@@ -114,7 +111,6 @@ type AppRouter = typeof appRouter;`,
 
 const readme = readReadme(ROOT);
 const blocks = extractTsBlocks(readme);
-const checked = blocks.filter((block) => EXCLUDED[block.firstLine] === undefined);
 let results: Map<VirtualFile, string[]> | undefined;
 
 function resultOf(block: CodeBlock): string[] {
@@ -125,7 +121,7 @@ function resultOf(block: CodeBlock): string[] {
 
 describe('README.md: ```ts examples type-check against the built package', () => {
   beforeAll(() => {
-    const files = checked
+    const files = blocks
       .filter((block) => block.prelude === undefined || Object.hasOwn(PRELUDES, block.prelude))
       .map((block) => toVirtualFile(block, VIRTUAL_DIR, PRELUDES, AMBIENT));
     results = checkVirtualFiles(files, projectCompilerOptions(ROOT), VIRTUAL_DIR);
@@ -133,8 +129,6 @@ describe('README.md: ```ts examples type-check against the built package', () =>
 
   it('finds the examples, and every exclusion names a block', () => {
     expect(blocks.length).toBeGreaterThanOrEqual(15);
-    const firstLines = new Set(blocks.map((block) => block.firstLine));
-    expect(Object.keys(EXCLUDED).filter((line) => !firstLines.has(line))).toEqual([]);
     // A marker counts only on the line just before a ```ts fence, and must name a prelude.
     const markers = readme.split(/\r?\n/).filter((line) => line.includes('<!-- prelude:')).length;
     expect(blocks.filter((block) => block.prelude !== undefined).length, 'misplaced prelude markers').toBe(
@@ -148,11 +142,6 @@ describe('README.md: ```ts examples type-check against the built package', () =>
 
   for (const block of blocks) {
     const name = `README.md:${block.line} ${block.firstLine.slice(0, 70)}`;
-    const reason = EXCLUDED[block.firstLine];
-    if (reason !== undefined) {
-      it.skip(`${name} (excluded: ${reason})`, () => {});
-      continue;
-    }
     it(name, () => {
       if (block.prelude !== undefined && !Object.hasOwn(PRELUDES, block.prelude)) {
         throw new Error(
