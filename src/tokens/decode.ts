@@ -241,7 +241,8 @@ export class TokenVerifier {
     }
     if (config.decodeAudience) {
       const aud = payload.aud;
-      if (aud === undefined || aud === null || aud === '' || (Array.isArray(aud) && aud.length === 0)) {
+      // PyJWT: `not payload["aud"]`: Python's falsy values (0, false, '', null, [], {}) count as missing.
+      if (!aud || (typeof aud === 'object' && Object.keys(aud).length === 0)) {
         throw new JWTDecodeError('Token is missing the "aud" claim');
       }
       const claimed = typeof aud === 'string' ? [aud] : aud;

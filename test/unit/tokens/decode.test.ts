@@ -332,7 +332,8 @@ describe('decodeToken: algorithm and signature', () => {
 describe('decodeToken: registered claims (PyJWT messages)', () => {
   it('aud: missing, mismatching, malformed, matching', async () => {
     const jwt = manager({ decodeAudience: 'api' });
-    for (const aud of [undefined, '', []]) {
+    // PyJWT tests `not payload["aud"]`: every Python-falsy value is a missing claim.
+    for (const aud of [undefined, '', [], null, 0, false, {}]) {
       await expectInvalid(jwt.decodeToken(token(claims({ aud }))), 'Token is missing the "aud" claim');
     }
     await expectInvalid(jwt.decodeToken(token(claims({ aud: 'web' }))), "Audience doesn't match");
