@@ -190,7 +190,7 @@ export function createJwtManager<TClaims = {}, TUser = never>(
 
   function cookieAttributes(domain: string | undefined): CookieAttributes {
     return {
-      domain: domain ?? config.cookieDomain,
+      domain: domain || config.cookieDomain, // flask: `domain or config.cookie_domain`
       secure: config.cookieSecure,
       sameSite: config.cookieSamesite,
     };

@@ -212,6 +212,7 @@ export async function createToken(
     const header = safeAssign(baseHeader(alg, kid), loaderHeaders, opts.additionalHeaders);
     header.alg = alg; // the signing algorithm is pinned from configuration
     if (kid !== undefined) header.kid = kid; // and so is the key id of the signing key
+    if (!header.typ) delete header.typ; // PyJWT drops a falsy `typ`
     // Sorted keys, as PyJWT writes headers (fromEntries keeps a `__proto__` key as plain data).
     const sorted = Object.fromEntries(
       Object.keys(header)

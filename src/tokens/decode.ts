@@ -82,7 +82,7 @@ export class TokenVerifier {
       this.#cache.delete(token);
       return undefined;
     }
-    const now = Math.floor(nowMs / 1000);
+    const now = nowMs / 1000; // PyJWT compares with the float time: a fractional leeway counts exactly
     this.#checkImmature(entry.payload, now);
     return this.#checkUse(entry, opts, now);
   }
@@ -94,7 +94,7 @@ export class TokenVerifier {
   verifyUncached(token: string, opts: DecodeOptions): Promise<DecodedToken> {
     try {
       const nowMs = this.#config.clock();
-      const now = Math.floor(nowMs / 1000);
+      const now = nowMs / 1000; // PyJWT compares with the float time: a fractional leeway counts exactly
       const verified = this.#verify(token, now);
       return verified instanceof Promise
         ? verified.then((v) => this.#store(token, v, opts, nowMs, now))

@@ -22,7 +22,7 @@ function cookieApp(options: Omit<JwtManagerOptions, 'secretKey'> = {}) {
         const refresh = await jwt.createRefreshToken('alice');
         const cookieOpts = {
           ...(opts.maxAge !== undefined && { maxAge: opts.maxAge }),
-          ...(opts.domain && { domain: opts.domain }),
+          ...(opts.domain !== undefined && { domain: opts.domain }),
         };
         if (kind !== 'refresh') await jwt.setAccessCookies(ctx, access, cookieOpts);
         if (kind !== 'access') await jwt.setRefreshCookies(ctx, refresh, cookieOpts);
@@ -138,6 +138,9 @@ describe.each([
     expect(attrs(zero.cookies.access_token_cookie)).toEqual({ httponly: true, path: '/' });
     const zeroFull = await call('full', 'login', { kind: 'access', maxAge: 0, domain: 'call.test' });
     expect(attrs(zeroFull.cookies.a_jwt)).toMatchObject({ 'max-age': String(YEAR), domain: 'call.test' });
+    // flask: `domain or config.cookie_domain`: an empty per-call domain is the configured one.
+    const emptyDomain = await call('full', 'login', { kind: 'access', domain: '' });
+    expect(attrs(emptyDomain.cookies.a_jwt)).toMatchObject({ domain: 'example.test' });
   });
 
   it('csrfInCookies: false or cookieCsrfProtect: false set one cookie instead of two', async () => {

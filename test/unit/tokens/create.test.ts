@@ -261,6 +261,11 @@ describe('loaders', () => {
   it('may override typ', async () => {
     const token = await manager().createAccessToken('alice', { additionalHeaders: { typ: 'at+jwt' } });
     expect(parts(token).headerJson).toBe('{"alg":"HS256","typ":"at+jwt"}');
+    // PyJWT drops a falsy typ.
+    for (const typ of ['', null, false]) {
+      const untyped = await manager().createAccessToken('alice', { additionalHeaders: { typ } });
+      expect(parts(untyped).headerJson).toBe('{"alg":"HS256"}');
+    }
   });
 
   it('refuses loaders that do not return a plain object', async () => {

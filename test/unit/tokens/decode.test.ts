@@ -440,6 +440,22 @@ describe('decodeToken: time claims', () => {
     expect((await lenient.decodeToken(token(claims({ exp: NOW - 9 })))).exp).toBe(NOW - 9);
   });
 
+  it('a fractional leeway counts against the exact time, as PyJWT compares floats', async () => {
+    // The clock is NOW + 0.5 s. exp <= now - leeway: NOW + 1 <= NOW + 0.5 - 0.25 is false; NOW is true.
+    const quarter = manager({ decodeLeeway: 0.25 });
+    expect((await quarter.decodeToken(token(claims({ exp: NOW + 1 })))).exp).toBe(NOW + 1);
+    await expect(quarter.decodeToken(token(claims({ exp: NOW })))).rejects.toBeInstanceOf(
+      ExpiredSignatureError,
+    );
+    // nbf > now + leeway: NOW + 1 > NOW + 0.75 (not yet valid), but NOW + 1 > NOW + 1.0 is false.
+    await expectInvalid(
+      quarter.decodeToken(token(claims({ nbf: NOW + 1 }))),
+      'The token is not yet valid (nbf)',
+    );
+    const half = manager({ decodeLeeway: 0.5 });
+    expect((await half.decodeToken(token(claims({ nbf: NOW + 1, iat: NOW + 1 })))).sub).toBe('alice');
+  });
+
   it('nbf / iat > now + leeway are not yet valid, at the exact boundary', async () => {
     const lenient = manager({ decodeLeeway: 10 });
     expect((await lenient.decodeToken(token(claims({ nbf: NOW + 10, iat: NOW + 10 })))).sub).toBe('alice');
