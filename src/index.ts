@@ -1,6 +1,8 @@
 export { COOKIE_MAX_AGE, DEFAULTS, parseDuration, type ResolvedConfig } from './config.js';
 export {
   type CreateJwtContextOptions,
+  /** API.md §3's name for {@link CreateJwtContextOptions}. */
+  type CreateJwtContextOptions as CreateContextOptions,
   createJwtContext,
   type JwtContextPart,
   JwtRequest,

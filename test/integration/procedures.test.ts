@@ -240,6 +240,42 @@ describe.each(['standalone', 'express', 'fetch'] as const)('%s adapter', (name) 
   });
 });
 
+describe('verifyJwtInRequest in a custom middleware, given the call type and raw input (createCaller)', () => {
+  const cookieJwt = createJwtManager({
+    secretKey: 'procedures-secret-0123456789abcdef-xyz',
+    tokenLocation: ['cookies', 'json'],
+  });
+  const ct = initTRPC.context<JwtContextPart>().create({ errorFormatter: cookieJwt.errorFormatter });
+  const withToken = ct.procedure.use(async ({ ctx, type, getRawInput, next }) => {
+    const token = await cookieJwt.verifyJwtInRequest(ctx, { type, input: await getRawInput() });
+    return next({ ctx: { token } });
+  });
+  const r = ct.router({
+    read: withToken.query(({ ctx }) => ctx.token?.identity),
+    write: withToken.input(z.unknown()).mutation(({ ctx }) => ctx.token?.identity),
+  });
+
+  it('a mutation gets the CSRF check for a cookie token, even without an HTTP method', async () => {
+    const token = await cookieJwt.createAccessToken('c');
+    const cookie = `access_token_cookie=${token}`;
+    const caller = (headers: Record<string, string>) =>
+      r.createCaller(cookieJwt.createJwtContext({ headers }));
+    expect(await caller({ cookie }).read()).toBe('c'); // a query without a method: no CSRF check
+    await expect(caller({ cookie }).write(null)).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+      message: 'Missing CSRF token',
+    });
+    const csrf = await cookieJwt.getCsrfToken(token);
+    expect(await caller({ cookie, 'X-CSRF-TOKEN': csrf }).write(null)).toBe('c');
+  });
+
+  it('the json location reads the token from the raw input', async () => {
+    const token = await cookieJwt.createAccessToken('j');
+    const caller = r.createCaller(cookieJwt.createJwtContext({ headers: {} }));
+    expect(await caller.write({ access_token: token })).toBe('j');
+  });
+});
+
 describe('OPTIONS is exempt (createCaller)', () => {
   it('the procedure runs with a null token, whatever the request holds', async () => {
     const seen: unknown[] = [];
