@@ -82,7 +82,7 @@ export class TokenVerifier {
       this.#cache.delete(token);
       return undefined;
     }
-    const now = nowMs / 1000; // PyJWT compares with the float time: a fractional leeway counts exactly
+    const now = seconds(nowMs);
     this.#checkImmature(entry.payload, now);
     return this.#checkUse(entry, opts, now);
   }
@@ -94,27 +94,20 @@ export class TokenVerifier {
   verifyUncached(token: string, opts: DecodeOptions): Promise<DecodedToken> {
     try {
       const nowMs = this.#config.clock();
-      const now = nowMs / 1000; // PyJWT compares with the float time: a fractional leeway counts exactly
-      const verified = this.#verify(token, now);
+      const verified = this.#verify(token, seconds(nowMs));
       return verified instanceof Promise
-        ? verified.then((v) => this.#store(token, v, opts, nowMs, now))
-        : Promise.resolve(this.#store(token, verified, opts, nowMs, now));
+        ? verified.then((v) => this.#store(token, v, opts, nowMs))
+        : Promise.resolve(this.#store(token, verified, opts, nowMs));
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  #store(
-    token: string,
-    verified: DecodedToken,
-    opts: DecodeOptions,
-    nowMs: number,
-    now: number,
-  ): DecodedToken {
+  #store(token: string, verified: DecodedToken, opts: DecodeOptions, nowMs: number): DecodedToken {
     // A literal, not `{ ...verified }`: the spread measured ~1 µs per token (bench/README.md).
     const entry: CacheEntry = { header: verified.header, payload: verified.payload, storedAt: nowMs };
     if (this.#config.cache.maxSize > 0) this.#cache.set(token, deepFreeze(entry));
-    return this.#checkUse(entry, opts, now);
+    return this.#checkUse(entry, opts, seconds(nowMs));
   }
 
   /** What is checked on every use: CSRF, then expiry last (any other failure wins over expiry). */
@@ -285,6 +278,11 @@ async function remoteKey(getKey: RemoteKeyGetter, header: JwtHeader): Promise<Ke
 /** The external issuer's JWK Set could not be fetched (network, timeout, bad JSON): a server-side failure. */
 export class RemoteKeysUnavailableError extends Error {
   override readonly name = 'RemoteKeysUnavailableError';
+}
+
+/** The clock in seconds, not rounded: PyJWT compares floats, so a fractional leeway counts exactly. */
+function seconds(nowMs: number): number {
+  return nowMs / 1000;
 }
 
 function isFiniteNumber(value: unknown): value is number {
