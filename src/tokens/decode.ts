@@ -8,7 +8,7 @@ import type { StandardSchemaV1 } from '../internal/standard-schema.js';
 import type { RemoteKeyGetter } from '../keyring.js';
 import type { Algorithm, JwtHeader, JwtPayload, KeyInput } from '../types.js';
 import { verify } from './crypto.js';
-import { parseCompact } from './format.js';
+import { type ParsedToken, parseCompact } from './format.js';
 import { type PreparedKey, prepareRuntimeKey } from './keys.js';
 
 /** A token whose signature and claims were verified. */
@@ -130,52 +130,39 @@ export class TokenVerifier {
    */
   #verify(token: string, now: number): DecodedToken | Promise<DecodedToken> {
     const config = this.#config;
-    const { header, payload, signingInput, signature } = parseCompact(token, config.maxTokenLength);
-    const alg = header.alg;
+    const parsed = parseCompact(token, config.maxTokenLength);
+    const { header, payload } = parsed;
+    const alg = header.alg as Algorithm;
     if (config.keyring && !(typeof header.kid === 'string' && config.keyring.byKid.has(header.kid))) {
       // With `keys`, the kid decides first: a token of a removed key is refused as such, whatever its alg.
       throw new JWTDecodeError('Unknown or missing "kid" header parameter');
     }
-    if (typeof alg !== 'string' || !config.decodeAlgorithms.has(alg as Algorithm)) {
+    if (typeof alg !== 'string' || !config.decodeAlgorithms.has(alg)) {
       throw new JWTDecodeError('The specified alg value is not allowed');
     }
     if (header.crit !== undefined) throw new JWTDecodeError('Unsupported critical header parameter');
     if (config.keyring || config.remoteJwks || config.loaders.decodeKeyLoader) {
-      return this.#verifyKey(header, payload, alg as Algorithm).then((key) =>
-        this.#verifySigned(header, payload, alg as Algorithm, key, signingInput, signature, now),
-      );
+      return this.#verifyKey(header, payload, alg).then((key) => this.#verifySigned(parsed, alg, key, now));
     }
-    return this.#verifySigned(
-      header,
-      payload,
-      alg as Algorithm,
-      config.verifyKey!,
-      signingInput,
-      signature,
-      now,
-    );
+    return this.#verifySigned(parsed, alg, config.verifyKey!, now);
   }
 
   /** The signature, then the claims: synchronous when the signature is (node:crypto). */
   #verifySigned(
-    header: JwtHeader,
-    payload: JwtPayload,
+    parsed: ParsedToken,
     alg: Algorithm,
     key: PreparedKey,
-    signingInput: string,
-    signature: string,
     now: number,
   ): DecodedToken | Promise<DecodedToken> {
-    const valid = verify(alg, key, signingInput, signature);
+    const valid = verify(alg, key, parsed.signingInput, parsed.signature);
     return typeof valid === 'boolean'
-      ? this.#verifyClaims(valid, header, payload, now)
-      : valid.then((v) => this.#verifyClaims(v, header, payload, now));
+      ? this.#verifyClaims(valid, parsed, now)
+      : valid.then((v) => this.#verifyClaims(v, parsed, now));
   }
 
   #verifyClaims(
     valid: boolean,
-    header: JwtHeader,
-    payload: JwtPayload,
+    { header, payload }: ParsedToken,
     now: number,
   ): DecodedToken | Promise<DecodedToken> {
     if (!valid) throw new JWTDecodeError('Signature verification failed');

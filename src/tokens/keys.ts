@@ -2,31 +2,17 @@ import type { KeyObject } from 'node:crypto';
 import { exportJWK, importJWK, importPKCS8, importSPKI } from 'jose';
 import { JwtConfigError } from '../errors.js';
 import { backend, nodeCrypto } from '../internal/node-crypto.js';
-import { type Algorithm, ALGORITHMS, type KeyInput } from '../types.js';
+import type { Algorithm, KeyInput } from '../types.js';
 
 export type AlgFamily = 'HS' | 'RS' | 'PS' | 'ES' | 'EdDSA';
 
-type HashName = 'sha256' | 'sha384' | 'sha512';
-
-function computeFamily(alg: string): AlgFamily {
+export function familyOf(alg: Algorithm): AlgFamily {
   return alg === 'EdDSA' ? 'EdDSA' : (alg.slice(0, 2) as AlgFamily);
 }
 
-function computeHash(alg: string): HashName {
-  return `sha${alg === 'EdDSA' ? '512' : alg.slice(2)}` as HashName;
-}
-
-// Looked up on every signature: a Map lookup instead of slicing and concatenating strings each time.
-const FAMILIES = new Map<string, AlgFamily>(ALGORITHMS.map((a) => [a, computeFamily(a)]));
-const HASHES = new Map<string, HashName>(ALGORITHMS.map((a) => [a, computeHash(a)]));
-
-export function familyOf(alg: Algorithm): AlgFamily {
-  return FAMILIES.get(alg) ?? computeFamily(alg);
-}
-
 /** `sha256` / `sha384` / `sha512` for an algorithm (EdDSA: none). */
-export function hashOf(alg: Algorithm): HashName {
-  return HASHES.get(alg) ?? computeHash(alg);
+export function hashOf(alg: Algorithm): 'sha256' | 'sha384' | 'sha512' {
+  return `sha${alg === 'EdDSA' ? '512' : alg.slice(2)}` as 'sha256' | 'sha384' | 'sha512';
 }
 
 /** Minimum HMAC secret size in bytes: the hash output size (RFC 7518 §3.2). */
