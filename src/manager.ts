@@ -203,7 +203,9 @@ export function createJwtManager<TClaims = {}, TUser = never>(
     opts: SetCookieOptions = {},
   ): Promise<void> {
     requestOf(ctx);
-    const csrf = csrfCookies ? await getCsrfToken(token) : undefined;
+    // The signature is checked, the expiry is not: a token created a moment ago may already have
+    // expired (a one-second expiry, a slow loader), and setting its cookie is harmless then.
+    const csrf = csrfCookies ? await csrfClaimOf(token, { allowExpired: true }) : undefined;
     writeCookies(
       ctx,
       kind,
@@ -230,11 +232,13 @@ export function createJwtManager<TClaims = {}, TUser = never>(
     return (await verifier.decode(token, opts)).payload as JwtPayload & TClaims;
   }
 
-  async function getCsrfToken(token: string): Promise<string> {
-    const payload = await decodeToken(token);
+  async function csrfClaimOf(token: string, opts?: DecodeOptions): Promise<string> {
+    const payload = await decodeToken(token, opts);
     if (typeof payload.csrf !== 'string') throw new JWTDecodeError('Missing claim: csrf');
     return payload.csrf;
   }
+
+  const getCsrfToken = (token: string) => csrfClaimOf(token);
 
   const create = (identity: unknown, type: 'access' | 'refresh', opts: CreateAccessTokenOptions) =>
     createToken(config, identity, type, opts);

@@ -146,14 +146,17 @@ describe('example app: live notes feed (notes.onAdded)', () => {
   it('ends the feed with TOKEN_EXPIRED when the access token expires', async () => {
     const short = await mod.startServer({
       port: 0,
-      accessExpires: 1,
+      // Expiry is whole seconds (exp = floor(now + 2)): the token lives 1–2 s, enough to start the feed.
+      accessExpires: 2,
       secretKey: 'e'.repeat(64),
       log: () => {},
     });
     try {
       const { client, login } = apiClient(short.url);
       await login(mod.DEMO_USER);
-      const error = await feed(client).ended;
+      const live = feed(client);
+      await vi.waitFor(() => expect(live.isStarted()).toBe(true), { timeout: 5_000 });
+      const error = await live.ended;
       expect({ code: error?.data?.code, jwt: error?.data?.jwt, message: error?.message }).toEqual({
         code: 'UNAUTHORIZED',
         jwt: { code: 'TOKEN_EXPIRED' },

@@ -9,7 +9,7 @@ import type { LaunchOptions } from 'playwright-core';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** Builds the package (tsup) when dist/ lacks an entry the example app imports. */
+/** Builds the package (tsc) when dist/ lacks an entry the example app imports. */
 export function ensureBuilt(): void {
   const entries = ['dist/index.js', 'dist/client/index.js'];
   if (entries.every((entry) => existsSync(`${ROOT}${entry}`))) return;

@@ -4,8 +4,10 @@
  * config, Secure, SameSite, session cookie vs Max-Age, and one cookie instead of two without CSRF.
  */
 import { initTRPC } from '@trpc/server';
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+const encode = (secret: string) => new TextEncoder().encode(secret);
 import { createJwtManager, type JwtContextPart, type JwtManagerOptions } from '../../src/index.js';
 import { SECRET } from '../helpers/jwt-app.js';
 import { callTrpc, cookiesByName, type Endpoint, type SetCookie, startAll } from '../helpers/servers.js';
@@ -182,5 +184,31 @@ describe('setting cookies for an invalid token', () => {
     const ctx = jwt.createJwtContext({ headers: {}, setCookie: (c) => written.push(c) });
     await expect(jwt.setAccessCookies(ctx, 'garbage')).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
     expect(written).toEqual([]);
+  });
+
+  it('sets the cookies of a token that expired since it was created; a bad signature still rejects', async () => {
+    const { jwt } = apps.defaults;
+    const past = Math.floor(Date.now() / 1000) - 5;
+    const claims = { fresh: false, iat: past - 1, jti: 'j', type: 'access', sub: 'alice', csrf: 'c-1' };
+    const sign = (secret: string) =>
+      new SignJWT({ ...claims, exp: past })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .sign(encode(secret));
+    const expired = await sign(SECRET);
+    await expect(jwt.decodeToken(expired)).rejects.toMatchObject({ code: 'TOKEN_EXPIRED' });
+
+    const written: string[] = [];
+    const ctx = jwt.createJwtContext({ headers: {}, setCookie: (c) => written.push(c) });
+    await jwt.setAccessCookies(ctx, expired);
+    expect(written.map((cookie) => cookie.split(';')[0])).toEqual([
+      `access_token_cookie=${expired}`,
+      'csrf_access_token=c-1',
+    ]);
+    // getCsrfToken itself stays a verified read, as in flask.
+    await expect(jwt.getCsrfToken(expired)).rejects.toMatchObject({ code: 'TOKEN_EXPIRED' });
+
+    const forged = await sign(`${SECRET}-other`);
+    await expect(jwt.setAccessCookies(ctx, forged)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    expect(written).toHaveLength(2);
   });
 });
