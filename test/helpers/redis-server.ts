@@ -85,7 +85,7 @@ process.once('exit', () => {
 export async function startRedis(): Promise<RedisServer> {
   if (redisServerPath === null) throw new Error(`[test] redis-server not found; install it with: ${INSTALL}`);
   const binary = redisServerPath;
-  const port = await freePort();
+  let port = await freePort();
   let child: ChildProcess | undefined;
 
   async function launch(): Promise<void> {
@@ -119,7 +119,16 @@ export async function startRedis(): Promise<RedisServer> {
     await exited(proc);
   }
 
-  await launch();
+  // Another process may take the free port before redis-server binds it: then try another one.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await launch();
+      break;
+    } catch (error) {
+      if (attempt === 3 || !String(error).includes('Address already in use')) throw error;
+      port = await freePort();
+    }
+  }
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
