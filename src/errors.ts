@@ -125,6 +125,25 @@ export class JwtConfigError extends TypeError {
   }
 }
 
+/**
+ * A store could not record a revocation because live revocations fill it (the memory blocklist's
+ * `maxEntries`, or its `maxRotationEntries` for rotation records). The store fails closed: the
+ * write throws instead of forgetting an older revocation to make room. Raise the limit, or use
+ * the Redis store.
+ */
+export class BlocklistFullError extends Error {
+  override readonly name = 'BlocklistFullError';
+  /** The option that sets the limit. */
+  readonly option: string;
+  constructor(option: string, limit: number) {
+    super(
+      `trpc-jwt-extended: the memory blocklist is full (${option}: ${limit} live entries); ` +
+        `nothing was forgotten to make room. Raise \`${option}\` or use the Redis blocklist`,
+    );
+    this.option = option;
+  }
+}
+
 /** True when `error` is a JwtError (or a TRPCError caused by one). */
 export function isJwtError(error: unknown): error is JwtError {
   return error instanceof JwtError;

@@ -12,6 +12,7 @@ export { type JwtErrorData, jwtErrorFormatter } from './error-formatter.js';
 export {
   CSRFError,
   ExpiredSignatureError,
+  BlocklistFullError,
   FreshTokenRequiredError,
   findJwtError,
   InvalidHeaderError,
@@ -32,7 +33,7 @@ export {
 } from './errors.js';
 export type { RemoteJwksOptions, RotatingKey } from './keyring.js';
 export { createMemoryBlocklist, type MemoryBlocklist, type MemoryBlocklistOptions } from './stores/memory.js';
-export type { Blocklist, BlocklistOptions } from './stores/types.js';
+export type { Blocklist, BlocklistOptions, RotationNext, RotationOutcome } from './stores/types.js';
 export { FAMILY_CLAIM, type RotationStore, type TokenPair, type TokenPairOptions } from './rotation.js';
 export { bearerChallenge } from './procedures.js';
 export { RemoteKeysUnavailableError } from './tokens/decode.js';

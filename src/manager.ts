@@ -11,6 +11,7 @@ import { JWTDecodeError } from './errors.js';
 import { publicJwks } from './keyring.js';
 import {
   createTokenPair,
+  FAMILY_CLAIM,
   type RotationStore,
   rotateRefreshToken,
   type TokenPair,
@@ -31,7 +32,7 @@ import {
 import { type DecodeOptions, TokenVerifier } from './tokens/decode.js';
 import { unverifiedHeader } from './tokens/format.js';
 import type { JwtHeader, JwtManagerOptions, JwtPayload, VerifiedToken } from './types.js';
-import { toClientError, type VerifyOptions, verifyRequest } from './verify.js';
+import { assertNotRevoked, toClientError, type VerifyOptions, verifyRequest } from './verify.js';
 
 /** Options of the cookie setters. */
 export interface SetCookieOptions {
@@ -152,9 +153,17 @@ export function createJwtManager<TClaims = {}, TUser = never>(
       builder = createRequired(config, verifier, opts, withUser, {
         async reissueAccessCookie(ctx, token) {
           try {
-            await setCookies(ctx, await createToken(config, token.identity, 'access'), 'access');
+            // Checked now, after the procedure ran, whatever it skipped: a token revoked before or
+            // during the call (a logout, a logout-everywhere, a revoked family) never slides.
+            await assertNotRevoked(config, token, ctx);
+            // The new token stays in the session it slides: same family, so revoking the family
+            // (reuse detection, a device logout) refuses it too.
+            const family = token.payload[FAMILY_CLAIM];
+            const opts = typeof family === 'string' ? { additionalClaims: { [FAMILY_CLAIM]: family } } : {};
+            await setCookies(ctx, await createToken(config, token.identity, 'access', opts), 'access');
           } catch {
-            // The response can no longer take cookies (e.g. sent already): the session slides next time.
+            // Revoked, a store that failed, or a response that can no longer take cookies (sent
+            // already): no new cookie. The call's own answer stands; the next request decides.
           }
         },
       });
@@ -248,14 +257,7 @@ export function createJwtManager<TClaims = {}, TUser = never>(
     createAccessToken: (identity, opts) => createToken(config, identity, 'access', opts),
     createRefreshToken: (identity, opts) => createToken(config, identity, 'refresh', opts),
     createTokenPair: (identity, opts) => createTokenPair(create, identity, opts),
-    rotateRefreshToken: (token, store, opts) =>
-      rotateRefreshToken(
-        create,
-        store,
-        token,
-        config.refreshTokenExpires === false ? undefined : config.refreshTokenExpires,
-        opts,
-      ),
+    rotateRefreshToken: (token, store, opts) => rotateRefreshToken(create, store, token, opts),
     decodeToken,
     getJti: async (token) => (await decodeToken(token)).jti,
     getCsrfToken,

@@ -65,6 +65,42 @@ if cur and cur >= tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 return 1`;
 
+/**
+ * One rotation step, atomically (see `Blocklist.rotate`).
+ * KEYS: jti, fam, rot (the family's latest refresh token), id (cut-off; absent without identity).
+ * ARGV: the presented jti, its iat ('' when none), the next jti, ms the record must live (-1: forever).
+ */
+const ROTATE = `if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return 'revoked' end
+if KEYS[4] then
+  local cut = tonumber(redis.call('GET', KEYS[4]))
+  local iat = tonumber(ARGV[2])
+  if cut and not (iat and iat > cut) then return 'revoked' end
+end
+local keep = tonumber(ARGV[4])
+local left = redis.call('PTTL', KEYS[3])
+if left == -1 then keep = -1 elseif keep ~= -1 and left > keep then keep = left end
+local function put(key, value)
+  if keep == -1 then redis.call('SET', key, value) else redis.call('SET', key, value, 'PX', keep) end
+end
+local latest = redis.call('GET', KEYS[3])
+if latest and latest ~= ARGV[1] then
+  local famLeft = redis.call('PTTL', KEYS[2])
+  if famLeft == -1 then keep = -1 elseif keep ~= -1 and famLeft > keep then keep = famLeft end
+  put(KEYS[2], '1')
+  return 'reused'
+end
+put(KEYS[3], ARGV[3])
+return 'rotated'`;
+
+/** `SET` a family revocation for at least `ms` (-1: forever), never shortening a longer one or the rotation record. */
+const REVOKE_FAMILY = `local keep = tonumber(ARGV[1])
+for _, key in ipairs({KEYS[1], KEYS[2]}) do
+  local left = redis.call('PTTL', key)
+  if left == -1 then keep = -1 elseif keep ~= -1 and left > keep then keep = left end
+end
+if keep == -1 then redis.call('SET', KEYS[1], '1') else redis.call('SET', KEYS[1], '1', 'PX', keep) end
+return 1`;
+
 const DAY = 86_400;
 
 function optionError(option: string, message: string): TypeError {
@@ -162,12 +198,16 @@ export function createRedisBlocklist(options: RedisBlocklistOptions): Blocklist 
     }
   }
 
-  /** Seconds a token's entry lives: to its exp plus leeway, or maxTokenLifetime; at least 1. */
-  function tokenTtl(payload: JwtPayload): number {
-    const { exp } = payload;
-    const ttl =
-      typeof exp === 'number' && Number.isFinite(exp) ? exp + leeway - nowSeconds() : maxTokenLifetime;
-    return Math.max(1, Math.ceil(ttl));
+  /** Ms a token's entry lives: to its exp plus leeway, at least 1 s; -1 (forever) for a token without a finite exp. */
+  function tokenTtlMs(exp: unknown): number {
+    if (typeof exp !== 'number' || !Number.isFinite(exp)) return -1;
+    return Math.max(1000, Math.ceil((exp + leeway - nowSeconds()) * 1000));
+  }
+
+  /** `SET key 1` expiring with the token (`PX`), or never for a token without exp; extra args appended. */
+  function setForToken(key: string, exp: unknown, ...extra: string[]): Promise<unknown> {
+    const ms = tokenTtlMs(exp);
+    return send(ms === -1 ? ['SET', key, '1', ...extra] : ['SET', key, '1', 'PX', String(ms), ...extra]);
   }
 
   async function isRevoked(payload: JwtPayload): Promise<boolean> {
@@ -195,7 +235,7 @@ export function createRedisBlocklist(options: RedisBlocklistOptions): Blocklist 
   return {
     async revoke(payload) {
       const jti = requireJti(payload, 'revoke');
-      await send(['SET', `${prefix}jti:${jti}`, '1', 'EX', String(tokenTtl(payload))]);
+      await setForToken(`${prefix}jti:${jti}`, payload.exp);
     },
 
     isRevoked,
@@ -215,19 +255,45 @@ export function createRedisBlocklist(options: RedisBlocklistOptions): Blocklist 
     async revokeFamily(family, ttlSeconds) {
       requireName(family, 'a family', 'revokeFamily');
       const ttl = ttlSeconds ?? maxTokenLifetime;
-      if (typeof ttl !== 'number' || !(ttl > 0) || !Number.isFinite(ttl)) {
+      if (typeof ttl !== 'number' || !(ttl > 0)) {
         throw new TypeError(
-          'trpc-jwt-extended: blocklist.revokeFamily needs `ttlSeconds` as a positive number',
+          'trpc-jwt-extended: blocklist.revokeFamily needs `ttlSeconds` as a positive number (or Infinity)',
         );
       }
-      await send(['SET', `${prefix}fam:${family}`, '1', 'EX', String(Math.max(1, Math.ceil(ttl)))]);
+      const ms = Number.isFinite(ttl) ? String(Math.max(1000, Math.ceil(ttl * 1000))) : '-1';
+      await send(['EVAL', REVOKE_FAMILY, '2', `${prefix}fam:${family}`, `${prefix}rot:${family}`, ms]);
     },
 
     async markUsed(payload) {
       const jti = requireJti(payload, 'markUsed');
       // One atomic command, never read-then-write: of N concurrent calls exactly one gets 'OK'.
-      const reply = await send(['SET', `${prefix}used:${jti}`, '1', 'NX', 'EX', String(tokenTtl(payload))]);
+      const reply = await setForToken(`${prefix}used:${jti}`, payload.exp, 'NX');
       return reply !== null && reply !== undefined;
+    },
+
+    async rotate(presented, family, next) {
+      const jti = requireJti(presented, 'rotate');
+      requireName(family, 'a family', 'rotate');
+      const identity = identityOf(presented, identityClaim);
+      const keys = [`${prefix}jti:${jti}`, `${prefix}fam:${family}`, `${prefix}rot:${family}`];
+      if (identity !== undefined) keys.push(`${prefix}id:${identity}`);
+      const [now, later] = [tokenTtlMs(presented.exp), tokenTtlMs(next.exp ?? Number.NaN)];
+      const keep = now === -1 || later === -1 ? -1 : Math.max(now, later);
+      const { iat } = presented;
+      const reply = toText(
+        await send([
+          'EVAL',
+          ROTATE,
+          String(keys.length),
+          ...keys,
+          jti,
+          typeof iat === 'number' && Number.isFinite(iat) ? String(iat) : '',
+          next.jti,
+          String(keep),
+        ]),
+      );
+      if (reply === 'rotated' || reply === 'reused' || reply === 'revoked') return reply;
+      throw new BlocklistUnavailableError('Blocklist unavailable: unexpected reply to the rotation script');
     },
 
     loader: ({ payload }) => isRevoked(payload),

@@ -1,15 +1,16 @@
 import { TRPCError } from '@trpc/server';
 import { JwtError, RevokedTokenError } from './errors.js';
 import type { CreateAccessTokenOptions, CreateRefreshTokenOptions } from './tokens/create.js';
+import { decodeBase64urlText } from './internal/base64url.js';
+import type { Blocklist } from './stores/types.js';
 import type { JwtPayload, VerifiedToken } from './types.js';
 
-/** The store operations rotation needs (both blocklists have them). */
-export interface RotationStore {
-  /** Atomically marks a refresh token used: true the first time, false on reuse. */
-  markUsed(payload: JwtPayload): Promise<boolean>;
-  /** Revokes a whole family: its refresh and access tokens carry the `fam` claim. */
-  revokeFamily(family: string, ttlSeconds?: number): Promise<void>;
-}
+/**
+ * The store operation rotation needs: both blocklists have it. `rotate` checks the presented token
+ * against the store's own revocations (jti, family, identity cut-off), whatever the manager's
+ * `tokenInBlocklistLoader` is, and retires it in the same atomic step.
+ */
+export type RotationStore = Pick<Blocklist, 'rotate'>;
 
 /** A new access + refresh token pair of one family. */
 export interface TokenPair {
@@ -77,18 +78,26 @@ export function createTokenPair(
   return pair(create, identity, crypto.randomUUID(), opts);
 }
 
+/** The `jti` and `exp` of a token we have just signed (its payload needs no verification). */
+function claimsOf(token: string): { jti: string; exp: number | undefined } {
+  const payload = JSON.parse(decodeBase64urlText(token.split('.')[1]!)) as JwtPayload;
+  return { jti: payload.jti as string, exp: typeof payload.exp === 'number' ? payload.exp : undefined };
+}
+
 /**
  * Refresh-token rotation with reuse detection (RFC 9700 §4.14): retires the presented refresh token
- * and issues a new pair in the same family. A retired refresh token presented again revokes the
- * whole family — every refresh and access token carrying its `fam` — and fails with TOKEN_REVOKED.
- * The retirement is atomic in the store, so of N concurrent uses exactly one succeeds. A store that
- * throws fails closed: a TRPCError INTERNAL_SERVER_ERROR whose `cause` is the store's error.
+ * and issues a new pair in the same family. The store checks the presented token itself (its jti,
+ * family and identity cut-off) in the same atomic step that retires it, so a token revoked in that
+ * store, or cut off by a logout-everywhere while this refresh was in flight, never gets a pair.
+ * A retired refresh token presented again revokes the whole family — every refresh and access token
+ * carrying its `fam` — for as long as the family's longest-lived token, and fails with TOKEN_REVOKED.
+ * Of N concurrent uses exactly one succeeds. A store that throws fails closed: a TRPCError
+ * INTERNAL_SERVER_ERROR whose `cause` is the store's error.
  */
 export async function rotateRefreshToken(
   create: Creator,
   store: RotationStore,
   token: VerifiedToken<any>,
-  familyTtlSeconds: number | undefined,
   opts: TokenPairOptions = {},
 ): Promise<TokenPair> {
   const { payload, header } = token;
@@ -96,9 +105,22 @@ export async function rotateRefreshToken(
   if (token.type !== 'refresh' || family === null) {
     throw new TypeError('trpc-jwt-extended: rotateRefreshToken needs a verified refresh token with a jti');
   }
-  if (!(await fromStore(() => store.markUsed(payload)))) {
-    await fromStore(() => store.revokeFamily(family, familyTtlSeconds));
-    throw new RevokedTokenError('Token has been revoked', { header, payload });
+  if (typeof store?.rotate !== 'function') {
+    throw new TypeError(
+      'trpc-jwt-extended: rotateRefreshToken needs a store with rotate() (createMemoryBlocklist or createRedisBlocklist)',
+    );
   }
-  return pair(create, token.identity, family, { ...opts, access: { fresh: false, ...opts.access } });
+  // Minted first, committed second: the store's decision is the last step, so nothing it refuses
+  // ever leaves this function.
+  const next = await pair(create, token.identity, family, {
+    ...opts,
+    access: { fresh: false, ...opts.access },
+  });
+  const access = claimsOf(next.accessToken);
+  const refresh = claimsOf(next.refreshToken);
+  const exp =
+    access.exp === undefined || refresh.exp === undefined ? undefined : Math.max(access.exp, refresh.exp);
+  const outcome = await fromStore(() => store.rotate(payload, family, { jti: refresh.jti, exp }));
+  if (outcome !== 'rotated') throw new RevokedTokenError('Token has been revoked', { header, payload });
+  return next;
 }

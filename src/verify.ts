@@ -86,6 +86,29 @@ async function runLoader<T>(
 }
 
 /**
+ * The revocation check (`tokenInBlocklistLoader`), as verification runs it: throws RevokedTokenError
+ * for a revoked token, JWTDecodeError when it has no jti, a LoaderFailure when the loader throws or
+ * times out. Also run before implicit refresh re-issues a cookie, whatever the procedure skipped.
+ */
+export async function assertNotRevoked(
+  config: ResolvedConfig,
+  token: VerifiedToken<any>,
+  ctx: unknown,
+): Promise<void> {
+  const loader = config.loaders.tokenInBlocklistLoader;
+  if (!loader) return;
+  const { header, payload } = token;
+  if (token.jti === null) throw new JWTDecodeError('Missing claim: jti', { header, payload });
+  // Truthy means revoked, as flask's `if token_in_blocklist_loader(...)`: a loader returning a
+  // Redis value or a database row must not fail open because it is not exactly `true`.
+  if (
+    await runLoader(() => loader({ header, payload, ctx }), config.loaderTimeoutMs, 'tokenInBlocklistLoader')
+  ) {
+    throw new RevokedTokenError('Token has been revoked', { header, payload });
+  }
+}
+
+/**
  * The verification pipeline of flask's `verify_jwt_in_request`, in its check order:
  * location → decode → CSRF → type → fresh → blocklist → custom verification → user lookup.
  * Returns null for OPTIONS and for an optional call without a token. Throws a JwtError (or a
@@ -144,20 +167,7 @@ export async function verifyRequest(
   }
   const { loaders } = config;
   const args = { header, payload, ctx };
-  if (loaders.tokenInBlocklistLoader && !opts.skipRevocationCheck) {
-    if (token.jti === null) throw new JWTDecodeError('Missing claim: jti', errorOpts);
-    // Truthy means revoked, as flask's `if token_in_blocklist_loader(...)`: a loader returning a
-    // Redis value or a database row must not fail open because it is not exactly `true`.
-    if (
-      await runLoader(
-        () => loaders.tokenInBlocklistLoader!(args),
-        config.loaderTimeoutMs,
-        'tokenInBlocklistLoader',
-      )
-    ) {
-      throw new RevokedTokenError('Token has been revoked', errorOpts);
-    }
-  }
+  if (!opts.skipRevocationCheck) await assertNotRevoked(config, token, ctx);
   if (
     loaders.tokenVerificationLoader &&
     (await runLoader(

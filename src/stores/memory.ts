@@ -1,30 +1,35 @@
-import { JwtConfigError } from '../errors.js';
+import { BlocklistFullError, JwtConfigError } from '../errors.js';
 import type { JwtPayload } from '../types.js';
-import type { Blocklist, BlocklistOptions } from './types.js';
+import type { Blocklist, BlocklistOptions, RotationNext } from './types.js';
 import { identityOf, requireJti, requireName } from './shared.js';
 
 /** Options of `createMemoryBlocklist`. */
 export interface MemoryBlocklistOptions extends BlocklistOptions {
   /**
-   * Most entries kept (revoked jtis, used refresh tokens, identity cut-offs and families together).
-   * When full, expired entries are dropped, then those expiring soonest: an entry dropped early
-   * lets its token through again, so size it above the revocations alive at once (a warning is
-   * printed the first time it happens). @default 100_000
+   * Most live revocations kept: revoked jtis, revoked families and identity cut-offs. Expired
+   * entries are pruned first; when live revocations alone fill the store, a new revocation throws
+   * `BlocklistFullError` naming this option (fail closed): no revocation is ever forgotten to make
+   * room. Size it above the revocations alive at once (about 100 bytes each). @default 100_000
    */
   maxEntries?: number;
+  /**
+   * Most live rotation records: one per refresh-token family that has rotated (however often it
+   * rotates), plus one per `markUsed` token. A separate pool, so rotations never push a revocation
+   * out; when full, a new family's first rotation throws `BlocklistFullError`. @default 100_000
+   */
+  maxRotationEntries?: number;
 }
 
 /** The in-process blocklist: one process only, lost on restart. Use the Redis one for several. */
 export interface MemoryBlocklist extends Blocklist {
-  /** Entries held, expired ones not yet pruned included. */
+  /** Entries held in both pools, expired ones not yet pruned included. */
   readonly size: number;
 }
 
-interface Entry {
-  /** Milliseconds since the epoch. */
+interface Entry<T> {
+  /** Milliseconds since the epoch; Infinity for an entry that never lapses. */
   expiresAt: number;
-  /** The cut-off (UNIX seconds) of an identity entry; 0 otherwise. */
-  cutoff: number;
+  value: T;
 }
 
 const DAY = 86_400;
@@ -53,9 +58,52 @@ function nonNegative(option: string, value: number | undefined): number {
 }
 
 /**
+ * Entries with an expiry, bounded by `limit`: expired entries are pruned lazily (amortised O(1) per
+ * write); a write that finds the pool full of live entries throws, and nothing live is dropped.
+ */
+class Pool<T> {
+  readonly #entries = new Map<string, Entry<T>>();
+  // A sweep costs O(size); running one after as many writes as it left entries keeps it O(1) amortised.
+  #writesSinceSweep = 0;
+  #sizeAfterSweep = 0;
+
+  constructor(
+    private readonly limit: number,
+    private readonly option: string,
+  ) {}
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  get(key: string, now: number): Entry<T> | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined || entry.expiresAt > now) return entry;
+    this.#entries.delete(key);
+    return undefined;
+  }
+
+  set(key: string, entry: Entry<T>, now: number): void {
+    if (++this.#writesSinceSweep >= Math.max(SWEEP_EVERY, this.#sizeAfterSweep)) this.#sweep(now);
+    if (!this.#entries.has(key) && this.#entries.size >= this.limit) {
+      this.#sweep(now);
+      if (this.#entries.size >= this.limit) throw new BlocklistFullError(this.option, this.limit);
+    }
+    this.#entries.set(key, entry);
+  }
+
+  #sweep(now: number): void {
+    this.#writesSinceSweep = 0;
+    for (const [key, entry] of this.#entries) if (entry.expiresAt <= now) this.#entries.delete(key);
+    this.#sizeAfterSweep = this.#entries.size;
+  }
+}
+
+/**
  * An in-memory `Blocklist`. Entries expire with their token and are pruned lazily on reads and
- * writes (amortised); no timer, so it never keeps the process alive. Memory is bounded by
- * `maxEntries`. Checks are synchronous under the hood, so `markUsed` is atomic.
+ * writes (amortised); no timer, so it never keeps the process alive. Revocations and rotation
+ * records live in two pools, each bounded; a full pool fails the write, never forgets an entry.
+ * Every method runs synchronously under the hood, so `markUsed` and `rotate` are atomic.
  */
 export function createMemoryBlocklist(options: MemoryBlocklistOptions = {}): MemoryBlocklist {
   const clock = options.clock ?? Date.now;
@@ -65,79 +113,50 @@ export function createMemoryBlocklist(options: MemoryBlocklistOptions = {}): Mem
     throw new JwtConfigError('identityClaim', 'must be a non-empty string');
   }
   const maxEntries = positive('maxEntries', options.maxEntries, 100_000, true);
+  const maxRotationEntries = positive('maxRotationEntries', options.maxRotationEntries, 100_000, true);
   const maxTokenLifetime = positive('maxTokenLifetime', options.maxTokenLifetime, 30 * DAY);
   const leeway = nonNegative('leeway', options.leeway);
 
   // Keys are `<kind>:<name>`; kinds contain no colon, so names cannot collide across kinds.
-  const entries = new Map<string, Entry>();
-  // A sweep costs O(size); running one after as many writes as it left entries keeps it O(1) amortised.
-  let writesSinceSweep = 0;
-  let sizeAfterSweep = 0;
-  let warned = false;
+  /** `jti:`, `fam:` (value unused) and `id:` (value: the cut-off, UNIX seconds). */
+  const revocations = new Pool<number>(maxEntries, 'maxEntries');
+  /** `rot:<family>` (value: the jti of the family's latest refresh token) and `used:<jti>`. */
+  const rotations = new Pool<string>(maxRotationEntries, 'maxRotationEntries');
 
-  function live(key: string, now: number): Entry | undefined {
-    const entry = entries.get(key);
-    if (entry === undefined || entry.expiresAt > now) return entry;
-    entries.delete(key);
-    return undefined;
-  }
-
-  function sweep(now: number): void {
-    writesSinceSweep = 0;
-    for (const [key, entry] of entries) if (entry.expiresAt <= now) entries.delete(key);
-    sizeAfterSweep = entries.size;
-  }
-
-  /** Frees a tenth of the room, soonest-expiring first: O(n log n) every n/10 inserts. */
-  function evict(): void {
-    const byExpiry = [...entries].sort((a, b) => a[1].expiresAt - b[1].expiresAt);
-    const count = entries.size - maxEntries + Math.max(1, Math.floor(maxEntries / 10));
-    for (const [key] of byExpiry.slice(0, count)) entries.delete(key);
-    if (!warned) {
-      warned = true;
-      console.warn(
-        `trpc-jwt-extended: the memory blocklist is full (maxEntries: ${maxEntries}); entries expiring soonest ` +
-          'were dropped before their token expired. Raise maxEntries or use the Redis blocklist.',
-      );
-    }
-  }
-
-  function put(key: string, entry: Entry, now: number): void {
-    if (++writesSinceSweep >= Math.max(SWEEP_EVERY, sizeAfterSweep)) sweep(now);
-    if (!entries.has(key) && entries.size >= maxEntries) {
-      sweep(now);
-      if (entries.size >= maxEntries) evict();
-    }
-    entries.set(key, entry);
-  }
-
-  /** When the entry of a token ends (ms): its exp plus leeway, or maxTokenLifetime; ≥ 1 s from now. */
-  function tokenExpiry(payload: JwtPayload, now: number): number {
-    const { exp } = payload;
-    const end =
-      typeof exp === 'number' && Number.isFinite(exp) ? (exp + leeway) * 1000 : now + maxTokenLifetime * 1000;
+  /** When a token's entry ends (ms): its exp plus leeway, never for a token without exp; ≥ 1 s from now. */
+  function tokenEnd(exp: unknown, now: number): number {
+    if (exp === undefined) return Number.POSITIVE_INFINITY;
+    const end = typeof exp === 'number' && Number.isFinite(exp) ? (exp + leeway) * 1000 : Infinity;
     return Math.max(end, now + 1000);
   }
 
-  async function isRevoked(payload: JwtPayload): Promise<boolean> {
-    const now = clock();
+  function revoked(payload: JwtPayload, now: number): boolean {
     const { jti, iat, fam } = payload;
-    if (typeof jti === 'string' && live(`jti:${jti}`, now)) return true;
-    if (typeof fam === 'string' && live(`fam:${fam}`, now)) return true;
+    if (typeof jti === 'string' && revocations.get(`jti:${jti}`, now)) return true;
+    if (typeof fam === 'string' && revocations.get(`fam:${fam}`, now)) return true;
     const identity = identityOf(payload, identityClaim);
-    const cut = identity === undefined ? undefined : live(`id:${identity}`, now);
-    return cut !== undefined && !(typeof iat === 'number' && iat > cut.cutoff);
+    const cut = identity === undefined ? undefined : revocations.get(`id:${identity}`, now);
+    return cut !== undefined && !(typeof iat === 'number' && iat > cut.value);
   }
+
+  function revokeFamilyUntil(family: string, expiresAt: number, now: number): void {
+    const record = rotations.get(`rot:${family}`, now);
+    const current = revocations.get(`fam:${family}`, now);
+    const end = Math.max(expiresAt, record?.expiresAt ?? 0, current?.expiresAt ?? 0);
+    revocations.set(`fam:${family}`, { expiresAt: end, value: 0 }, now);
+  }
+
+  const isRevoked = async (payload: JwtPayload) => revoked(payload, clock());
 
   return {
     get size() {
-      return entries.size;
+      return revocations.size + rotations.size;
     },
 
     async revoke(payload) {
       const jti = requireJti(payload, 'revoke');
       const now = clock();
-      put(`jti:${jti}`, { expiresAt: tokenExpiry(payload, now), cutoff: 0 }, now);
+      revocations.set(`jti:${jti}`, { expiresAt: tokenEnd(payload.exp, now), value: 0 }, now);
     },
 
     isRevoked,
@@ -152,31 +171,49 @@ export function createMemoryBlocklist(options: MemoryBlocklistOptions = {}): Mem
         );
       }
       const key = `id:${identity}`;
-      const current = live(key, now);
-      if (current !== undefined && current.cutoff >= cutoff) return;
+      const current = revocations.get(key, now);
+      if (current !== undefined && current.value >= cutoff) return;
       const expiresAt = Math.max((cutoff + maxTokenLifetime) * 1000, now + 1000);
-      put(key, { expiresAt, cutoff }, now);
+      revocations.set(key, { expiresAt, value: cutoff }, now);
     },
 
     async revokeFamily(family, ttlSeconds) {
       requireName(family, 'a family', 'revokeFamily');
       const ttl = ttlSeconds ?? maxTokenLifetime;
-      if (typeof ttl !== 'number' || !(ttl > 0) || !Number.isFinite(ttl)) {
+      if (typeof ttl !== 'number' || !(ttl > 0)) {
         throw new TypeError(
-          'trpc-jwt-extended: blocklist.revokeFamily needs `ttlSeconds` as a positive number',
+          'trpc-jwt-extended: blocklist.revokeFamily needs `ttlSeconds` as a positive number (or Infinity)',
         );
       }
       const now = clock();
-      put(`fam:${family}`, { expiresAt: now + Math.max(ttl, 1) * 1000, cutoff: 0 }, now);
+      revokeFamilyUntil(family, now + Math.max(ttl, 1) * 1000, now);
     },
 
     async markUsed(payload) {
       const jti = requireJti(payload, 'markUsed');
       const now = clock();
       const key = `used:${jti}`;
-      if (live(key, now)) return false;
-      put(key, { expiresAt: tokenExpiry(payload, now), cutoff: 0 }, now);
+      if (rotations.get(key, now)) return false;
+      rotations.set(key, { expiresAt: tokenEnd(payload.exp, now), value: jti }, now);
       return true;
+    },
+
+    async rotate(presented, family, next: RotationNext) {
+      const jti = requireJti(presented, 'rotate');
+      requireName(family, 'a family', 'rotate');
+      const now = clock();
+      if (revoked(presented, now)) return 'revoked';
+      const key = `rot:${family}`;
+      const record = rotations.get(key, now);
+      // The record outlives every token of the family: the presented one, the new pair, and (by
+      // induction) every earlier one.
+      const end = Math.max(tokenEnd(presented.exp, now), tokenEnd(next.exp, now), record?.expiresAt ?? 0);
+      if (record !== undefined && record.value !== jti) {
+        revokeFamilyUntil(family, end, now);
+        return 'reused';
+      }
+      rotations.set(key, { expiresAt: end, value: next.jti }, now);
+      return 'rotated';
     },
 
     loader: ({ payload }) => isRevoked(payload),

@@ -7,8 +7,9 @@ import type { JwtPayload, TokenLoaderArgs } from '../types.js';
  */
 export interface Blocklist {
   /**
-   * Revokes one token by its `jti`. The entry lives until the token's `exp` (plus `leeway`), or
-   * `maxTokenLifetime` when the token has no `exp`. Throws a TypeError when `jti` is missing.
+   * Revokes one token by its `jti`. The entry lives until the token's `exp` (plus `leeway`); a token
+   * without `exp` never expires, so neither does its revocation. Throws a TypeError when `jti` is
+   * missing.
    */
   revoke(payload: JwtPayload): Promise<void>;
   /**
@@ -25,9 +26,20 @@ export interface Blocklist {
   revokeAllForIdentity(identity: string, before?: number): Promise<void>;
   /**
    * Revokes a whole refresh-token family: every token carrying `fam: family` (refresh and access).
-   * The entry lives `ttlSeconds`, default `maxTokenLifetime`.
+   * The entry lives `ttlSeconds` (`Infinity`: never lapses), default `maxTokenLifetime`, and never
+   * less than the family's rotation record: a family rotated with longer-lived tokens stays revoked
+   * as long as they live.
    */
   revokeFamily(family: string, ttlSeconds?: number): Promise<void>;
+  /**
+   * One step of refresh-token rotation, atomically: refuses a presented refresh token whose `jti`,
+   * family or identity cut-off is revoked (`'revoked'`); detects reuse, a token of the family
+   * other than its latest, and then revokes the family (`'reused'`); else records `next` as the
+   * family's latest refresh token (`'rotated'`). The record lives as long as the longest-lived token
+   * of the family (forever when one never expires), so reuse is caught for as long as it matters;
+   * it takes one entry per family, however often the family rotates.
+   */
+  rotate(presented: JwtPayload, family: string, next: RotationNext): Promise<RotationOutcome>;
   /**
    * Atomically marks a refresh token (by `jti`) as used: true the first time, false on any later
    * call (reuse), also under concurrency. The mark lives as long as the token. Throws a TypeError
@@ -36,6 +48,16 @@ export interface Blocklist {
   markUsed(payload: JwtPayload): Promise<boolean>;
   /** `isRevoked` as a `tokenInBlocklistLoader`: `createJwtManager({ tokenInBlocklistLoader: blocklist.loader })`. */
   readonly loader: (args: TokenLoaderArgs) => Promise<boolean>;
+}
+
+/** What `Blocklist.rotate` found. */
+export type RotationOutcome = 'rotated' | 'reused' | 'revoked';
+
+/** The new refresh token of a rotation: its `jti`, and the latest `exp` of the new pair. */
+export interface RotationNext {
+  readonly jti: string;
+  /** UNIX seconds; undefined when a token of the new pair never expires. */
+  readonly exp: number | undefined;
 }
 
 /** Options both blocklists share. */

@@ -65,13 +65,13 @@ export function blocklistContract(name: string, makeStore: MakeStore): void {
       expect(await store.isRevoked(longLived)).toBe(true);
     });
 
-    it('keeps a token without exp revoked for maxTokenLifetime', async () => {
+    it('keeps a token without exp revoked for good (it never expires), past maxTokenLifetime', async () => {
       const { store, now, elapse } = await makeStore({ maxTokenLifetime: 1 });
       const { exp: _, ...noExp } = token(now());
       await store.revoke(noExp);
       expect(await store.isRevoked(noExp)).toBe(true);
       await elapse(1.5);
-      expect(await store.isRevoked(noExp)).toBe(false);
+      expect(await store.isRevoked(noExp)).toBe(true);
     });
 
     it('revokeAllForIdentity refuses tokens issued at or before the cut-off, accepts later ones', async () => {
@@ -190,6 +190,77 @@ export function blocklistContract(name: string, makeStore: MakeStore): void {
       );
       await expect(store.revokeFamily('')).rejects.toThrow('needs a family as a non-empty string');
       await expect(store.revokeFamily('f', 0)).rejects.toThrow('`ttlSeconds` as a positive number');
+    });
+
+    it('rotate: the latest token of a family rotates; an earlier one is reuse and revokes the family', async () => {
+      const { store, now } = await makeStore();
+      const fam = `fam-${Math.random()}`;
+      const r0 = token(now(), { type: 'refresh', fam });
+      const r1 = token(now(), { type: 'refresh', fam });
+      const r2 = token(now(), { type: 'refresh', fam });
+      expect(await store.rotate(r0, fam, { jti: r1.jti!, exp: r1.exp })).toBe('rotated');
+      expect(await store.rotate(r1, fam, { jti: r2.jti!, exp: r2.exp })).toBe('rotated');
+      expect(await store.isRevoked(r2)).toBe(false);
+      expect(await store.rotate(r0, fam, { jti: 'thief', exp: r2.exp })).toBe('reused');
+      expect(await store.isRevoked(r2)).toBe(true);
+      expect(await store.isRevoked(token(now(), { fam }))).toBe(true);
+      // The latest token of a revoked family is refused too, not rotated.
+      expect(await store.rotate(r2, fam, { jti: 'next', exp: r2.exp })).toBe('revoked');
+    });
+
+    it('rotate: of 20 concurrent rotations of one token exactly one wins', async () => {
+      const { store, now } = await makeStore();
+      const fam = `fam-${Math.random()}`;
+      const r0 = token(now(), { type: 'refresh', fam });
+      const outcomes = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => store.rotate({ ...r0 }, fam, { jti: `n${i}`, exp: r0.exp })),
+      );
+      expect(outcomes.filter((o) => o === 'rotated')).toHaveLength(1);
+      expect(outcomes.filter((o) => o === 'reused' || o === 'revoked')).toHaveLength(19);
+    });
+
+    it("rotate refuses a token revoked in the store: its jti, its family, its identity's cut-off", async () => {
+      const { store, now } = await makeStore();
+      const t = now();
+      const byJti = token(t, { type: 'refresh', fam: 'f-jti' });
+      await store.revoke(byJti);
+      expect(await store.rotate(byJti, 'f-jti', { jti: 'n1', exp: t + 600 })).toBe('revoked');
+      const byFamily = token(t, { type: 'refresh', fam: 'f-fam' });
+      await store.revokeFamily('f-fam');
+      expect(await store.rotate(byFamily, 'f-fam', { jti: 'n2', exp: t + 600 })).toBe('revoked');
+      const byCutoff = token(t, { type: 'refresh', sub: 'carol', fam: 'f-id' });
+      await store.revokeAllForIdentity('carol', t);
+      expect(await store.rotate(byCutoff, 'f-id', { jti: 'n3', exp: t + 600 })).toBe('revoked');
+      // Nothing was retired by a refused rotation: the record is unchanged.
+      expect(
+        await store.rotate(token(t + 1, { type: 'refresh', sub: 'carol' }), 'f-id', {
+          jti: 'n4',
+          exp: t + 600,
+        }),
+      ).toBe('rotated');
+    });
+
+    it('a reuse revocation lives as long as the longest-lived token of the family', async () => {
+      const { store, now, elapse } = await makeStore();
+      const fam = `fam-${Math.random()}`;
+      // The first token is short-lived; the rotation minted a longer-lived pair.
+      const r0 = token(now(), { type: 'refresh', fam, exp: now() + 1 });
+      const r1 = token(now(), { type: 'refresh', fam, exp: now() + 600 });
+      expect(await store.rotate(r0, fam, { jti: r1.jti!, exp: r1.exp })).toBe('rotated');
+      expect(await store.rotate(r0, fam, { jti: 'thief', exp: now() + 1 })).toBe('reused');
+      await elapse(1.5);
+      expect(await store.isRevoked(r1)).toBe(true);
+    });
+
+    it('a family whose tokens never expire stays revoked for good', async () => {
+      const { store, now, elapse } = await makeStore({ maxTokenLifetime: 1 });
+      const fam = `fam-${Math.random()}`;
+      const { exp: _, ...r0 } = token(now(), { type: 'refresh', fam });
+      expect(await store.rotate(r0, fam, { jti: 'r1', exp: undefined })).toBe('rotated');
+      expect(await store.rotate(r0, fam, { jti: 'thief', exp: undefined })).toBe('reused');
+      await store.revokeFamily(fam, 1); // a shorter explicit ttl never shortens it
+      await elapse(1.5);
+      expect(await store.isRevoked({ jti: 'r1', fam })).toBe(true);
     });
 
     it('keeps identities, jtis and families apart', async () => {

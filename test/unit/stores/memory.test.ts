@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { JwtConfigError } from '../../../src/errors.js';
+import { BlocklistFullError, JwtConfigError } from '../../../src/errors.js';
 import { createMemoryBlocklist, type MemoryBlocklistOptions } from '../../../src/stores/memory.js';
 import { blocklistContract, token } from './contract.js';
 
@@ -36,37 +36,52 @@ afterEach(() => {
 });
 
 describe('createMemoryBlocklist', () => {
-  it('stays within maxEntries, dropping the entries expiring soonest, and warns once', async () => {
-    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+  it('fails closed when live revocations fill maxEntries: throws naming it, forgets nothing', async () => {
     const { store, now } = make({ maxEntries: 100 });
     const t = now();
-    // Tokens 0..149, token i expiring at t + 1000 + i: the later ones outlive the earlier ones.
-    const tokens = Array.from({ length: 150 }, (_, i) => token(t, { exp: t + 1000 + i }));
-    for (const payload of tokens) {
-      await store.revoke(payload);
-      expect(store.size).toBeLessThanOrEqual(100);
-    }
-    expect(await store.isRevoked(tokens[149]!)).toBe(true);
-    expect(await store.isRevoked(tokens[100]!)).toBe(true);
-    expect(await store.isRevoked(tokens[0]!)).toBe(false);
-    expect(warn).toHaveBeenCalledTimes(1);
-    expect(String(warn.mock.calls[0]?.[0])).toContain('maxEntries: 100');
+    const tokens = Array.from({ length: 100 }, (_, i) => token(t, { exp: t + 1000 + i }));
+    for (const payload of tokens) await store.revoke(payload);
+    const extra = token(t, { exp: t + 5000 });
+    await expect(store.revoke(extra)).rejects.toThrow(BlocklistFullError);
+    await expect(store.revoke(extra)).rejects.toThrow('maxEntries: 100');
+    await expect(store.revokeFamily('f')).rejects.toMatchObject({ option: 'maxEntries' });
+    await expect(store.revokeAllForIdentity('bob')).rejects.toMatchObject({ option: 'maxEntries' });
+    // Every earlier revocation is still there, the soonest-expiring included.
+    for (const payload of tokens) expect(await store.isRevoked(payload)).toBe(true);
+    expect(store.size).toBe(100);
   });
 
-  it('counts every kind of entry against maxEntries', async () => {
-    vi.spyOn(console, 'warn').mockImplementation(() => {});
-    const { store, now } = make({ maxEntries: 10 });
-    for (let i = 0; i < 20; i++) {
-      await store.revoke(token(now()));
-      await store.markUsed(token(now()));
-      await store.revokeFamily(`fam-${i}`);
-      await store.revokeAllForIdentity(`user-${i}`);
-      expect(store.size).toBeLessThanOrEqual(10);
+  it('keeps rotation records in their own pool: 100 000 rotations of one family never push out a revocation', async () => {
+    const { store, now } = make({ maxEntries: 10, maxRotationEntries: 10 });
+    const t = now();
+    const revoked = Array.from({ length: 10 }, () => token(t, { exp: t + 600 }));
+    for (const payload of revoked) await store.revoke(payload);
+    // One user rotating their own refresh token over and over: one record for the family.
+    let presented = token(t, { type: 'refresh', fam: 'fam-a' });
+    for (let i = 0; i < 100_000; i++) {
+      const next = token(t, { type: 'refresh', fam: 'fam-a' });
+      expect(await store.rotate(presented, 'fam-a', { jti: next.jti!, exp: next.exp })).toBe('rotated');
+      presented = next;
     }
+    for (const payload of revoked) expect(await store.isRevoked(payload)).toBe(true);
+    expect(store.size).toBe(11);
+  });
+
+  it('fails closed when rotation records fill maxRotationEntries', async () => {
+    const { store, now } = make({ maxRotationEntries: 3 });
+    const t = now();
+    for (let i = 0; i < 3; i++) {
+      const presented = token(t, { type: 'refresh' });
+      expect(await store.rotate(presented, `fam-${i}`, { jti: `next-${i}`, exp: t + 600 })).toBe('rotated');
+    }
+    await expect(store.rotate(token(t), 'fam-x', { jti: 'n', exp: t + 600 })).rejects.toMatchObject({
+      name: 'BlocklistFullError',
+      option: 'maxRotationEntries',
+    });
+    await expect(store.markUsed(token(t))).rejects.toThrow('maxRotationEntries: 3');
   });
 
   it('prunes expired entries on writes, without evicting live ones', async () => {
-    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const { store, now, advance } = make({ maxEntries: 100 });
     for (let i = 0; i < 100; i++) await store.revoke(token(now(), { exp: now() + 60 }));
     expect(store.size).toBe(100);
@@ -75,7 +90,6 @@ describe('createMemoryBlocklist', () => {
     await store.revoke(live);
     expect(store.size).toBe(1);
     expect(await store.isRevoked(live)).toBe(true);
-    expect(warn).not.toHaveBeenCalled();
   });
 
   it('prunes expired entries periodically, well before the store is full', async () => {
@@ -110,8 +124,7 @@ describe('createMemoryBlocklist', () => {
 
   it('starts no timer, so it never keeps the process alive', async () => {
     vi.useFakeTimers();
-    const store = createMemoryBlocklist({ maxEntries: 5 });
-    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const store = createMemoryBlocklist({ maxEntries: 50 });
     for (let i = 0; i < 10; i++) {
       const payload = token(Math.floor(Date.now() / 1000));
       await store.revoke(payload);
@@ -134,6 +147,7 @@ describe('createMemoryBlocklist', () => {
   it.each([
     ['maxEntries', { maxEntries: 0 }, 'must be a positive integer'],
     ['maxEntries', { maxEntries: 1.5 }, 'must be a positive integer'],
+    ['maxRotationEntries', { maxRotationEntries: 0 }, 'must be a positive integer'],
     ['maxTokenLifetime', { maxTokenLifetime: -1 }, 'must be a positive number'],
     ['maxTokenLifetime', { maxTokenLifetime: Number.POSITIVE_INFINITY }, 'must be a positive number'],
     ['leeway', { leeway: -1 }, 'must be a non-negative number'],
