@@ -1,7 +1,11 @@
-import type { TRPCError } from '@trpc/server';
+import { TRPCError } from '@trpc/server';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
-import { findJwtError, type JwtErrorCode } from './errors.js';
-import { loaderErrorCause } from './verify.js';
+import { findJwtError, type JwtError, type JwtErrorCode } from './errors.js';
+
+/** The default TRPCError for a JwtError: its tRPC code, its message, the JwtError as `cause`. */
+export function toTRPCError(error: JwtError): TRPCError {
+  return new TRPCError({ code: error.trpcCode, message: error.message, cause: error });
+}
 
 /** What `jwt.errorFormatter` adds to the error shape's `data`. */
 export interface JwtErrorData {
@@ -25,7 +29,7 @@ export function jwtErrorFormatter<TShape extends ShapeLike>(opts: {
   error: TRPCError;
 }): TShape & { data: TShape['data'] & JwtErrorData } {
   const { shape, error } = opts;
-  const jwtError = findJwtError(error) ?? loaderErrorCause.get(error);
+  const jwtError = findJwtError(error);
   if (!jwtError) return { ...shape, data: { ...shape.data, jwt: null } };
   const data = { ...shape.data, jwt: { code: jwtError.code } };
   if (error.code === 'INTERNAL_SERVER_ERROR' && error.cause === jwtError) {

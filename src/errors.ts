@@ -1,4 +1,4 @@
-import { TRPCError } from '@trpc/server';
+import type { TRPCError } from '@trpc/server';
 import type { JwtHeader, JwtPayload } from './types.js';
 
 /** The stable codes of every JWT failure, as `error.data.jwt.code` on the client. */
@@ -126,6 +126,15 @@ export class JwtConfigError extends TypeError {
 }
 
 /**
+ * Redis did not answer in time, or the connection failed. Thrown by every method of the Redis
+ * blocklist; a loader that throws fails the request closed (INTERNAL_SERVER_ERROR). The message
+ * never contains the Redis URL, a key or a token.
+ */
+export class BlocklistUnavailableError extends Error {
+  override readonly name = 'BlocklistUnavailableError';
+}
+
+/**
  * A store could not record a revocation because live revocations fill it (the memory blocklist's
  * `maxEntries`, or its `maxRotationEntries` for rotation records). The store fails closed: the
  * write throws instead of forgetting an older revocation to make room. Raise the limit, or use
@@ -144,19 +153,23 @@ export class BlocklistFullError extends Error {
   }
 }
 
-/** True when `error` is a JwtError (or a TRPCError caused by one). */
+/**
+ * The JwtError each TRPCError returned by an error loader answers (a loader builds its own TRPCError,
+ * whose `cause` may be anything): `findJwtError` and `data.jwt` read it from here.
+ */
+export const loaderErrorCause = new WeakMap<TRPCError, JwtError>();
+
+/** True when `error` is itself a JwtError; `findJwtError` finds the one behind a TRPCError. */
 export function isJwtError(error: unknown): error is JwtError {
   return error instanceof JwtError;
 }
 
-/** The JwtError behind an error, if any: the error itself or its `cause`. */
+/**
+ * The JwtError behind an error, if any: the error itself, its `cause`, or the failure an error
+ * loader's TRPCError answers.
+ */
 export function findJwtError(error: unknown): JwtError | undefined {
   if (error instanceof JwtError) return error;
   if (error instanceof Error && error.cause instanceof JwtError) return error.cause;
-  return undefined;
-}
-
-/** The default TRPCError for a JwtError: its tRPC code, its message, the JwtError as `cause`. */
-export function toTRPCError(error: JwtError): TRPCError {
-  return new TRPCError({ code: error.trpcCode, message: error.message, cause: error });
+  return typeof error === 'object' && error !== null ? loaderErrorCause.get(error as TRPCError) : undefined;
 }

@@ -8,11 +8,12 @@ export {
   JwtRequest,
 } from './context.js';
 export { parseCookieHeader, serializeCookie, type CookieAttributes } from './cookies.js';
-export { type JwtErrorData, jwtErrorFormatter } from './error-formatter.js';
+export { type JwtErrorData, jwtErrorFormatter, toTRPCError } from './error-formatter.js';
 export {
   CSRFError,
   ExpiredSignatureError,
   BlocklistFullError,
+  BlocklistUnavailableError,
   FreshTokenRequiredError,
   findJwtError,
   InvalidHeaderError,
@@ -26,7 +27,6 @@ export {
   type JwtErrorCode,
   NoAuthorizationError,
   RevokedTokenError,
-  toTRPCError,
   UserClaimsVerificationError,
   UserLookupError,
   WrongTokenError,

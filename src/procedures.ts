@@ -5,7 +5,7 @@ import { type JwtContextPart, JwtRequest } from './context.js';
 import type { TokenVerifier } from './tokens/decode.js';
 import type { VerifiedToken } from './types.js';
 import { ExpiredSignatureError, findJwtError } from './errors.js';
-import { loaderErrorCause, toClientError, type VerifyOptions, verifyRequest } from './verify.js';
+import { toClientError, type VerifyOptions, verifyRequest } from './verify.js';
 
 /** What a JWT procedure adds to `ctx`: `token`, and `user` when a `userLookupLoader` is configured. */
 export type AuthContext<TClaims, TUser, TOptional extends boolean> = [TUser] extends [never]
@@ -132,7 +132,7 @@ const CHALLENGE_UNSAFE = /[^\x20\x21\x23-\x5B\x5D-\x7E]/g;
 
 /** RFC 6750 §3 challenge for a 401; the description is the error message with unsafe characters replaced. */
 export function bearerChallenge(realm: string, error: TRPCError): string {
-  const jwtError = findJwtError(error) ?? loaderErrorCause.get(error);
+  const jwtError = findJwtError(error);
   const kind = jwtError?.code === 'NO_AUTHORIZATION' ? 'invalid_request' : 'invalid_token';
   const description = error.message.replace(/"/g, "'").replace(CHALLENGE_UNSAFE, ' ').slice(0, 200);
   return `Bearer realm="${realm}", error="${kind}", error_description="${description}"`;

@@ -6,12 +6,13 @@ import {
   JWTDecodeError,
   JwtError,
   NoAuthorizationError,
+  loaderErrorCause,
   RevokedTokenError,
-  toTRPCError,
   UserClaimsVerificationError,
   UserLookupError,
   WrongTokenError,
 } from './errors.js';
+import { toTRPCError } from './error-formatter.js';
 import { withTimeout } from './internal/timeout.js';
 import { type CallInfo, EXTRACTORS, missingEverywhere } from './locations.js';
 import type { TokenVerifier } from './tokens/decode.js';
@@ -38,9 +39,6 @@ export interface VerifiedRequest<TClaims = {}, TUser = unknown> {
   token: VerifiedToken<TClaims>;
   user: TUser | undefined;
 }
-
-/** Maps each TRPCError returned by a loader to the JwtError it answers, for `data.jwt`. */
-export const loaderErrorCause = new WeakMap<TRPCError, JwtError>();
 
 /** A request whose verification threw something that is not a JwtError: fails closed. */
 export class LoaderFailure extends Error {

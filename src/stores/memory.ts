@@ -1,7 +1,19 @@
-import { BlocklistFullError, JwtConfigError } from '../errors.js';
+import { BlocklistFullError } from '../errors.js';
 import type { JwtPayload } from '../types.js';
-import type { Blocklist, BlocklistOptions, RotationNext } from './types.js';
-import { identityOf, requireJti, requireName } from './shared.js';
+import {
+  cutoffEndMs,
+  familyTtlSeconds,
+  identityOf,
+  isCutOff,
+  keyNames,
+  positiveOption,
+  requireJti,
+  requireName,
+  resolveCutoff,
+  resolveStoreRules,
+  tokenEndMs,
+} from './kit.js';
+import type { Blocklist, BlocklistOptions } from './types.js';
 
 /** Options of `createMemoryBlocklist`. */
 export interface MemoryBlocklistOptions extends BlocklistOptions {
@@ -32,30 +44,8 @@ interface Entry<T> {
   value: T;
 }
 
-const DAY = 86_400;
 /** Fewest writes between two sweeps of expired entries. */
 const SWEEP_EVERY = 64;
-
-function positive(option: string, value: number | undefined, fallback: number, integer = false): number {
-  if (value === undefined) return fallback;
-  if (
-    typeof value !== 'number' ||
-    !Number.isFinite(value) ||
-    value <= 0 ||
-    (integer && !Number.isInteger(value))
-  ) {
-    throw new JwtConfigError(option, `must be a positive ${integer ? 'integer' : 'number'}`);
-  }
-  return value;
-}
-
-function nonNegative(option: string, value: number | undefined): number {
-  if (value === undefined) return 0;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new JwtConfigError(option, 'must be a non-negative number');
-  }
-  return value;
-}
 
 /**
  * Entries with an expiry, bounded by `limit`: expired entries are pruned lazily (amortised O(1) per
@@ -106,44 +96,31 @@ class Pool<T> {
  * Every method runs synchronously under the hood, so `markUsed` and `rotate` are atomic.
  */
 export function createMemoryBlocklist(options: MemoryBlocklistOptions = {}): MemoryBlocklist {
-  const clock = options.clock ?? Date.now;
-  if (typeof clock !== 'function') throw new JwtConfigError('clock', 'must be a function');
-  const identityClaim = options.identityClaim ?? 'sub';
-  if (typeof identityClaim !== 'string' || identityClaim === '') {
-    throw new JwtConfigError('identityClaim', 'must be a non-empty string');
-  }
-  const maxEntries = positive('maxEntries', options.maxEntries, 100_000, true);
-  const maxRotationEntries = positive('maxRotationEntries', options.maxRotationEntries, 100_000, true);
-  const maxTokenLifetime = positive('maxTokenLifetime', options.maxTokenLifetime, 30 * DAY);
-  const leeway = nonNegative('leeway', options.leeway);
-
-  // Keys are `<kind>:<name>`; kinds contain no colon, so names cannot collide across kinds.
-  /** `jti:`, `fam:` (value unused) and `id:` (value: the cut-off, UNIX seconds). */
+  const rules = resolveStoreRules(options);
+  const { clock, identityClaim } = rules;
+  const maxEntries = positiveOption('maxEntries', options.maxEntries, 100_000, true);
+  const maxRotationEntries = positiveOption('maxRotationEntries', options.maxRotationEntries, 100_000, true);
+  const key = keyNames('');
+  /** `jti`, `fam` (value unused) and `id` (value: the cut-off, UNIX seconds) entries. */
   const revocations = new Pool<number>(maxEntries, 'maxEntries');
-  /** `rot:<family>` (value: the jti of the family's latest refresh token) and `used:<jti>`. */
+  /** `rot` (value: the jti of the family's latest refresh token) and `used` entries. */
   const rotations = new Pool<string>(maxRotationEntries, 'maxRotationEntries');
-
-  /** When a token's entry ends (ms): its exp plus leeway, never for a token without exp; ≥ 1 s from now. */
-  function tokenEnd(exp: unknown, now: number): number {
-    if (exp === undefined) return Number.POSITIVE_INFINITY;
-    const end = typeof exp === 'number' && Number.isFinite(exp) ? (exp + leeway) * 1000 : Infinity;
-    return Math.max(end, now + 1000);
-  }
 
   function revoked(payload: JwtPayload, now: number): boolean {
     const { jti, iat, fam } = payload;
-    if (typeof jti === 'string' && revocations.get(`jti:${jti}`, now)) return true;
-    if (typeof fam === 'string' && revocations.get(`fam:${fam}`, now)) return true;
+    if (typeof jti === 'string' && revocations.get(key.jti(jti), now)) return true;
+    if (typeof fam === 'string' && revocations.get(key.fam(fam), now)) return true;
     const identity = identityOf(payload, identityClaim);
-    const cut = identity === undefined ? undefined : revocations.get(`id:${identity}`, now);
-    return cut !== undefined && !(typeof iat === 'number' && iat > cut.value);
+    const cut = identity === undefined ? undefined : revocations.get(key.id(identity), now);
+    return cut !== undefined && isCutOff(iat, cut.value);
   }
 
+  /** Revokes a family until `expiresAt`, never shorter than its rotation record or an earlier revocation. */
   function revokeFamilyUntil(family: string, expiresAt: number, now: number): void {
-    const record = rotations.get(`rot:${family}`, now);
-    const current = revocations.get(`fam:${family}`, now);
+    const record = rotations.get(key.rot(family), now);
+    const current = revocations.get(key.fam(family), now);
     const end = Math.max(expiresAt, record?.expiresAt ?? 0, current?.expiresAt ?? 0);
-    revocations.set(`fam:${family}`, { expiresAt: end, value: 0 }, now);
+    revocations.set(key.fam(family), { expiresAt: end, value: 0 }, now);
   }
 
   const isRevoked = async (payload: JwtPayload) => revoked(payload, clock());
@@ -156,7 +133,7 @@ export function createMemoryBlocklist(options: MemoryBlocklistOptions = {}): Mem
     async revoke(payload) {
       const jti = requireJti(payload, 'revoke');
       const now = clock();
-      revocations.set(`jti:${jti}`, { expiresAt: tokenEnd(payload.exp, now), value: 0 }, now);
+      revocations.set(key.jti(jti), { expiresAt: tokenEndMs(payload.exp, rules, now), value: 0 }, now);
     },
 
     isRevoked,
@@ -164,55 +141,45 @@ export function createMemoryBlocklist(options: MemoryBlocklistOptions = {}): Mem
     async revokeAllForIdentity(identity, before) {
       requireName(identity, 'an identity', 'revokeAllForIdentity');
       const now = clock();
-      const cutoff = before ?? Math.floor(now / 1000);
-      if (typeof cutoff !== 'number' || !Number.isFinite(cutoff)) {
-        throw new TypeError(
-          'trpc-jwt-extended: blocklist.revokeAllForIdentity needs `before` in UNIX seconds',
-        );
-      }
-      const key = `id:${identity}`;
-      const current = revocations.get(key, now);
+      const cutoff = resolveCutoff(before, now);
+      const current = revocations.get(key.id(identity), now);
       if (current !== undefined && current.value >= cutoff) return;
-      const expiresAt = Math.max((cutoff + maxTokenLifetime) * 1000, now + 1000);
-      revocations.set(key, { expiresAt, value: cutoff }, now);
+      revocations.set(key.id(identity), { expiresAt: cutoffEndMs(cutoff, rules, now), value: cutoff }, now);
     },
 
     async revokeFamily(family, ttlSeconds) {
       requireName(family, 'a family', 'revokeFamily');
-      const ttl = ttlSeconds ?? maxTokenLifetime;
-      if (typeof ttl !== 'number' || !(ttl > 0)) {
-        throw new TypeError(
-          'trpc-jwt-extended: blocklist.revokeFamily needs `ttlSeconds` as a positive number (or Infinity)',
-        );
-      }
+      const ttl = familyTtlSeconds(ttlSeconds, rules);
       const now = clock();
-      revokeFamilyUntil(family, now + Math.max(ttl, 1) * 1000, now);
+      revokeFamilyUntil(family, now + ttl * 1000, now);
     },
 
     async markUsed(payload) {
       const jti = requireJti(payload, 'markUsed');
       const now = clock();
-      const key = `used:${jti}`;
-      if (rotations.get(key, now)) return false;
-      rotations.set(key, { expiresAt: tokenEnd(payload.exp, now), value: jti }, now);
+      if (rotations.get(key.used(jti), now)) return false;
+      rotations.set(key.used(jti), { expiresAt: tokenEndMs(payload.exp, rules, now), value: jti }, now);
       return true;
     },
 
-    async rotate(presented, family, next: RotationNext) {
+    async rotate(presented, family, next) {
       const jti = requireJti(presented, 'rotate');
       requireName(family, 'a family', 'rotate');
       const now = clock();
       if (revoked(presented, now)) return 'revoked';
-      const key = `rot:${family}`;
-      const record = rotations.get(key, now);
+      const record = rotations.get(key.rot(family), now);
       // The record outlives every token of the family: the presented one, the new pair, and (by
       // induction) every earlier one.
-      const end = Math.max(tokenEnd(presented.exp, now), tokenEnd(next.exp, now), record?.expiresAt ?? 0);
+      const end = Math.max(
+        tokenEndMs(presented.exp, rules, now),
+        tokenEndMs(next.exp, rules, now),
+        record?.expiresAt ?? 0,
+      );
       if (record !== undefined && record.value !== jti) {
         revokeFamilyUntil(family, end, now);
         return 'reused';
       }
-      rotations.set(key, { expiresAt: end, value: next.jti }, now);
+      rotations.set(key.rot(family), { expiresAt: end, value: next.jti }, now);
       return 'rotated';
     },
 

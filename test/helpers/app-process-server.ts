@@ -17,7 +17,7 @@ import {
   createMemoryBlocklist,
   type JwtContextPart,
 } from '../../src/index.js';
-import { createRedisBlocklist } from '../../src/redis.js';
+import { createRedisBlocklist } from '../../src/stores/redis.js';
 
 const secretKey = process.env.JWT_SECRET;
 if (!secretKey) throw new Error('app-process-server: JWT_SECRET is required');

@@ -15,7 +15,7 @@ import {
   type MemoryBlocklist,
 } from '../../src/index.js';
 import { createClient, type RedisClientType } from 'redis';
-import { createRedisBlocklist } from '../../src/redis.js';
+import { createRedisBlocklist } from '../../src/stores/redis.js';
 import { parts } from '../helpers/keys.js';
 import { hasRedis, type RedisServer, startRedis } from '../helpers/redis-server.js';
 import { expectJwtError } from '../helpers/jwt-app.js';

@@ -7,7 +7,7 @@ import {
   createRedisBlocklist,
   type RedisBlocklistOptions,
   type RedisClientLike,
-} from '../../../src/redis.js';
+} from '../../../src/stores/redis.js';
 import { hasRedis, type RedisServer, startRedis } from '../../helpers/redis-server.js';
 import { blocklistContract, token } from './contract.js';
 
@@ -112,8 +112,8 @@ describe('createRedisBlocklist without a server', () => {
     }
   });
 
-  it("imports nothing at runtime but the stores' shared helpers: not redis, not the rest of the package", async () => {
-    const entry = fileURLToPath(new URL('../../../src/redis.ts', import.meta.url));
+  it('imports nothing at runtime but the store kit and the error classes: not redis, not tRPC, not jose', async () => {
+    const entry = fileURLToPath(new URL('../../../src/stores/redis.ts', import.meta.url));
     const result = await build({
       entryPoints: [entry],
       bundle: true,
@@ -123,7 +123,11 @@ describe('createRedisBlocklist without a server', () => {
       metafile: true,
       logLevel: 'silent',
     });
-    expect(Object.keys(result.metafile.inputs).sort()).toEqual(['src/redis.ts', 'src/stores/shared.ts']);
+    expect(Object.keys(result.metafile.inputs).sort()).toEqual([
+      'src/errors.ts',
+      'src/stores/kit.ts',
+      'src/stores/redis.ts',
+    ]);
     expect(Object.values(result.metafile.outputs).flatMap((output) => output.imports)).toEqual([]);
   });
 });

@@ -7,14 +7,28 @@
  * is needed here and this entry never imports `redis` at runtime. Any other client fits behind a
  * three-line adapter: `{ sendCommand: (args) => ioredis.call(...args) }`.
  *
- * At runtime this file imports only the stores' small shared helpers (src/stores/shared.ts), so it
- * stays small and loads without jose, zod or tRPC.
+ * At runtime this file imports only the store kit (the rules every store shares) and the error
+ * classes, so it stays small and loads without jose, zod or tRPC.
  */
-import type { Blocklist, BlocklistOptions } from './stores/types.js';
-import type { JwtPayload } from './types.js';
-import { identityOf, requireJti, requireName } from './stores/shared.js';
+import { BlocklistUnavailableError, JwtConfigError } from '../errors.js';
+import type { JwtPayload } from '../types.js';
+import {
+  cutoffEndMs,
+  familyTtlSeconds,
+  identityOf,
+  isCutOff,
+  keyNames,
+  positiveOption,
+  requireJti,
+  requireName,
+  resolveCutoff,
+  resolveStoreRules,
+  tokenEndMs,
+} from './kit.js';
+import type { Blocklist, BlocklistOptions } from './types.js';
 
-export type { Blocklist, BlocklistOptions } from './stores/types.js';
+export { BlocklistUnavailableError } from '../errors.js';
+export type { Blocklist, BlocklistOptions, RotationNext, RotationOutcome } from './types.js';
 
 /** The one method used, as node-redis v4–v6 clients have it (`createClient()`). */
 export interface RedisClientLike {
@@ -45,15 +59,6 @@ export interface RedisBlocklistOptions extends BlocklistOptions {
   prefix?: string;
   /** Milliseconds a command may take; then it fails with a `BlocklistUnavailableError`. @default 1000 */
   timeoutMs?: number;
-}
-
-/**
- * Redis did not answer in time, or the connection failed. Thrown by every method of the Redis
- * blocklist; a loader that throws fails the request closed (INTERNAL_SERVER_ERROR). The message
- * never contains the Redis URL, a key or a token.
- */
-export class BlocklistUnavailableError extends Error {
-  override readonly name = 'BlocklistUnavailableError';
 }
 
 /**
@@ -101,28 +106,6 @@ end
 if keep == -1 then redis.call('SET', KEYS[1], '1') else redis.call('SET', KEYS[1], '1', 'PX', keep) end
 return 1`;
 
-const DAY = 86_400;
-
-function optionError(option: string, message: string): TypeError {
-  return new TypeError(`trpc-jwt-extended: option \`${option}\` ${message}`);
-}
-
-function positive(option: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw optionError(option, 'must be a positive number');
-  }
-  return value;
-}
-
-function nonNegative(option: string, value: number | undefined): number {
-  if (value === undefined) return 0;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw optionError(option, 'must be a non-negative number');
-  }
-  return value;
-}
-
 /** A short reason safe to show: an error code or class name, never an address, key or stack. */
 function reasonOf(error: unknown): string {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
@@ -155,21 +138,17 @@ function toText(value: unknown): string | null {
 export function createRedisBlocklist(options: RedisBlocklistOptions): Blocklist {
   const { client } = options ?? {};
   if (typeof client?.sendCommand !== 'function') {
-    throw optionError('client', 'must be a Redis client with sendCommand() (node-redis v4+, createClient())');
+    throw new JwtConfigError(
+      'client',
+      'must be a Redis client with sendCommand() (node-redis v4+, createClient())',
+    );
   }
   const prefix = options.prefix ?? 'jwt:';
-  if (typeof prefix !== 'string') throw optionError('prefix', 'must be a string');
-  const clock = options.clock ?? Date.now;
-  if (typeof clock !== 'function') throw optionError('clock', 'must be a function');
-  const identityClaim = options.identityClaim ?? 'sub';
-  if (typeof identityClaim !== 'string' || identityClaim === '') {
-    throw optionError('identityClaim', 'must be a non-empty string');
-  }
-  const maxTokenLifetime = positive('maxTokenLifetime', options.maxTokenLifetime, 30 * DAY);
-  const leeway = nonNegative('leeway', options.leeway);
-  const timeoutMs = positive('timeoutMs', options.timeoutMs, 1000);
-
-  const nowSeconds = () => clock() / 1000;
+  if (typeof prefix !== 'string') throw new JwtConfigError('prefix', 'must be a string');
+  const rules = resolveStoreRules(options);
+  const { clock, identityClaim } = rules;
+  const timeoutMs = positiveOption('timeoutMs', options.timeoutMs, 1000);
+  const key = keyNames(prefix);
 
   /** One command, bounded by timeoutMs; every failure becomes a BlocklistUnavailableError. */
   async function send(args: string[]): Promise<unknown> {
@@ -198,10 +177,11 @@ export function createRedisBlocklist(options: RedisBlocklistOptions): Blocklist 
     }
   }
 
-  /** Ms a token's entry lives: to its exp plus leeway, at least 1 s; -1 (forever) for a token without a finite exp. */
+  /** Ms a token's entry lives (its end from the kit, as a TTL); -1 (forever) for a token without exp. */
   function tokenTtlMs(exp: unknown): number {
-    if (typeof exp !== 'number' || !Number.isFinite(exp)) return -1;
-    return Math.max(1000, Math.ceil((exp + leeway - nowSeconds()) * 1000));
+    const now = clock();
+    const end = tokenEndMs(exp, rules, now);
+    return end === Number.POSITIVE_INFINITY ? -1 : Math.ceil(end - now);
   }
 
   /** `SET key 1` expiring with the token (`PX`), or never for a token without exp; extra args appended. */
@@ -214,60 +194,51 @@ export function createRedisBlocklist(options: RedisBlocklistOptions): Blocklist 
     const { jti, iat, fam } = payload;
     const identity = identityOf(payload, identityClaim);
     const keys = [
-      typeof jti === 'string' ? `${prefix}jti:${jti}` : undefined,
-      typeof fam === 'string' ? `${prefix}fam:${fam}` : undefined,
-      identity === undefined ? undefined : `${prefix}id:${identity}`,
+      typeof jti === 'string' ? key.jti(jti) : undefined,
+      typeof fam === 'string' ? key.fam(fam) : undefined,
+      identity === undefined ? undefined : key.id(identity),
     ];
-    const asked = keys.filter((key) => key !== undefined);
+    const asked = keys.filter((name) => name !== undefined);
     if (asked.length === 0) return false;
     const reply = await send(['MGET', ...asked]);
     if (!Array.isArray(reply) || reply.length !== asked.length) {
       throw new BlocklistUnavailableError('Blocklist unavailable: unexpected reply to MGET');
     }
-    const values = new Map(asked.map((key, i) => [key, toText(reply[i])]));
+    const values = new Map(asked.map((name, i) => [name, toText(reply[i])]));
     const [jtiKey, famKey, idKey] = keys;
     if (jtiKey !== undefined && values.get(jtiKey) != null) return true;
     if (famKey !== undefined && values.get(famKey) != null) return true;
     const cutoff = idKey === undefined ? null : (values.get(idKey) ?? null);
-    return cutoff !== null && !(typeof iat === 'number' && iat > Number(cutoff));
+    return cutoff !== null && isCutOff(iat, Number(cutoff));
   }
 
   return {
     async revoke(payload) {
       const jti = requireJti(payload, 'revoke');
-      await setForToken(`${prefix}jti:${jti}`, payload.exp);
+      await setForToken(key.jti(jti), payload.exp);
     },
 
     isRevoked,
 
     async revokeAllForIdentity(identity, before) {
       requireName(identity, 'an identity', 'revokeAllForIdentity');
-      const cutoff = before ?? Math.floor(nowSeconds());
-      if (typeof cutoff !== 'number' || !Number.isFinite(cutoff)) {
-        throw new TypeError(
-          'trpc-jwt-extended: blocklist.revokeAllForIdentity needs `before` in UNIX seconds',
-        );
-      }
-      const ttl = Math.max(1, Math.ceil(cutoff + maxTokenLifetime - nowSeconds()));
-      await send(['EVAL', RAISE_CUTOFF, '1', `${prefix}id:${identity}`, String(cutoff), String(ttl)]);
+      const now = clock();
+      const cutoff = resolveCutoff(before, now);
+      const ttl = String(Math.ceil((cutoffEndMs(cutoff, rules, now) - now) / 1000)); // seconds (EX)
+      await send(['EVAL', RAISE_CUTOFF, '1', key.id(identity), String(cutoff), ttl]);
     },
 
     async revokeFamily(family, ttlSeconds) {
       requireName(family, 'a family', 'revokeFamily');
-      const ttl = ttlSeconds ?? maxTokenLifetime;
-      if (typeof ttl !== 'number' || !(ttl > 0)) {
-        throw new TypeError(
-          'trpc-jwt-extended: blocklist.revokeFamily needs `ttlSeconds` as a positive number (or Infinity)',
-        );
-      }
-      const ms = Number.isFinite(ttl) ? String(Math.max(1000, Math.ceil(ttl * 1000))) : '-1';
-      await send(['EVAL', REVOKE_FAMILY, '2', `${prefix}fam:${family}`, `${prefix}rot:${family}`, ms]);
+      const ttl = familyTtlSeconds(ttlSeconds, rules);
+      const ms = Number.isFinite(ttl) ? String(Math.ceil(ttl * 1000)) : '-1';
+      await send(['EVAL', REVOKE_FAMILY, '2', key.fam(family), key.rot(family), ms]);
     },
 
     async markUsed(payload) {
       const jti = requireJti(payload, 'markUsed');
       // One atomic command, never read-then-write: of N concurrent calls exactly one gets 'OK'.
-      const reply = await setForToken(`${prefix}used:${jti}`, payload.exp, 'NX');
+      const reply = await setForToken(key.used(jti), payload.exp, 'NX');
       return reply !== null && reply !== undefined;
     },
 
@@ -275,8 +246,8 @@ export function createRedisBlocklist(options: RedisBlocklistOptions): Blocklist 
       const jti = requireJti(presented, 'rotate');
       requireName(family, 'a family', 'rotate');
       const identity = identityOf(presented, identityClaim);
-      const keys = [`${prefix}jti:${jti}`, `${prefix}fam:${family}`, `${prefix}rot:${family}`];
-      if (identity !== undefined) keys.push(`${prefix}id:${identity}`);
+      const keys = [key.jti(jti), key.fam(family), key.rot(family)];
+      if (identity !== undefined) keys.push(key.id(identity));
       const [now, later] = [tokenTtlMs(presented.exp), tokenTtlMs(next.exp ?? Number.NaN)];
       const keep = now === -1 || later === -1 ? -1 : Math.max(now, later);
       const { iat } = presented;
