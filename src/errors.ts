@@ -1,5 +1,5 @@
 import type { TRPCError } from '@trpc/server';
-import type { JwtHeader, JwtPayload } from './types.js';
+import type { JwtHeader, JwtPayload } from './jwt.js';
 
 /** The stable codes of every JWT failure, as `error.data.jwt.code` on the client. */
 export const JWT_ERROR_CODES = [

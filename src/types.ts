@@ -1,5 +1,8 @@
 import type { TRPCError } from '@trpc/server';
 import type { StandardSchemaV1 } from './internal/standard-schema.js';
+import type { JwtHeader, JwtPayload } from './jwt.js';
+
+export type { JwtHeader, JwtPayload } from './jwt.js';
 
 /** Where a token can be read from, in the order given. */
 export type TokenLocation = 'headers' | 'cookies' | 'query_string' | 'json' | 'connection_params';
@@ -26,31 +29,6 @@ export type Algorithm = (typeof ALGORITHMS)[number];
  * A duration: a number of seconds, or a string such as `'30s'`, `'15m'`, `'12h'`, `'30d'`, `'2w'`.
  */
 export type Duration = number | `${number}${'s' | 'm' | 'h' | 'd' | 'w'}`;
-
-/** The JOSE header of a token. */
-export interface JwtHeader {
-  alg: string;
-  typ?: string;
-  kid?: string;
-  [key: string]: unknown;
-}
-
-/** The registered and flask-jwt-extended claims of a token. Custom claims are typed by the `claims` option. */
-export interface JwtPayload {
-  /** `true`, `false`, or the UNIX time (seconds) until which the token is fresh. */
-  fresh?: boolean | number;
-  iat?: number;
-  jti?: string;
-  /** `'access'`, `'refresh'`, or another type from a third-party issuer. */
-  type?: string;
-  sub?: string;
-  nbf?: number;
-  csrf?: string;
-  exp?: number;
-  aud?: string | string[];
-  iss?: string;
-  [claim: string]: unknown;
-}
 
 /**
  * A key: a string (HMAC secret, or PEM for asymmetric algorithms), bytes (HMAC secret), a JWK, a

@@ -4,7 +4,7 @@
  * error classes, nothing else at runtime.
  */
 import { JwtConfigError } from '../errors.js';
-import type { JwtPayload } from '../types.js';
+import type { JwtPayload } from '../jwt.js';
 import type { BlocklistOptions } from './types.js';
 
 const DAY = 86_400;

@@ -11,7 +11,7 @@
  * classes, so it stays small and loads without jose, zod or tRPC.
  */
 import { BlocklistUnavailableError, JwtConfigError } from '../errors.js';
-import type { JwtPayload } from '../types.js';
+import type { JwtPayload } from '../jwt.js';
 import {
   cutoffEndMs,
   familyTtlSeconds,

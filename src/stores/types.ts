@@ -1,4 +1,5 @@
-import type { JwtPayload, TokenLoaderArgs } from '../types.js';
+import type { JwtPayload } from '../jwt.js';
+import type { TokenLoaderArgs } from '../types.js';
 
 /**
  * A revocation store: the memory blocklist (`createMemoryBlocklist`) and the Redis one
