@@ -7,23 +7,9 @@ export type { JwtHeader, JwtPayload } from './jwt.js';
 /** Where a token can be read from, in the order given. */
 export type TokenLocation = 'headers' | 'cookies' | 'query_string' | 'json' | 'connection_params';
 
-/** Every algorithm the package signs and verifies. `none` is never accepted. */
-export const ALGORITHMS = [
-  'HS256',
-  'HS384',
-  'HS512',
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-] as const;
-export type Algorithm = (typeof ALGORITHMS)[number];
+import type { Algorithm } from './tokens/algorithms.js';
+
+export { ALGORITHMS, type Algorithm } from './tokens/algorithms.js';
 
 /**
  * A duration: a number of seconds, or a string such as `'30s'`, `'15m'`, `'12h'`, `'30d'`, `'2w'`.

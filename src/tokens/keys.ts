@@ -2,22 +2,10 @@ import type { KeyObject } from 'node:crypto';
 import { exportJWK, importJWK, importPKCS8, importSPKI } from 'jose';
 import { JwtConfigError } from '../errors.js';
 import { backend, nodeCrypto } from '../internal/node-crypto.js';
-import type { Algorithm, KeyInput } from '../types.js';
+import type { KeyInput } from '../types.js';
+import { type Algorithm, familyOf, specOf } from './algorithms.js';
 
-export type AlgFamily = 'HS' | 'RS' | 'PS' | 'ES' | 'EdDSA';
-
-export function familyOf(alg: Algorithm): AlgFamily {
-  return alg === 'EdDSA' ? 'EdDSA' : (alg.slice(0, 2) as AlgFamily);
-}
-
-/** `sha256` / `sha384` / `sha512` for an algorithm (EdDSA: none). */
-export function hashOf(alg: Algorithm): 'sha256' | 'sha384' | 'sha512' {
-  return `sha${alg === 'EdDSA' ? '512' : alg.slice(2)}` as 'sha256' | 'sha384' | 'sha512';
-}
-
-/** Minimum HMAC secret size in bytes: the hash output size (RFC 7518 §3.2). */
-export const MIN_SECRET_BYTES = { HS256: 32, HS384: 48, HS512: 64 } as const;
-const EC_CURVES = { ES256: 'prime256v1', ES384: 'secp384r1', ES512: 'secp521r1' } as const;
+export { familyOf } from './algorithms.js';
 
 /**
  * A key ready for use: a node:crypto KeyObject where the runtime has node:crypto, else the
@@ -83,7 +71,7 @@ export function prepareSecret(option: string, secret: unknown, algs: readonly Al
     throw new JwtConfigError(option, 'must be a string or a Uint8Array for HMAC algorithms');
   }
   for (const alg of algs) {
-    const min = MIN_SECRET_BYTES[alg as keyof typeof MIN_SECRET_BYTES];
+    const min = specOf(alg).minSecretBytes;
     if (min !== undefined && bytes.length < min) {
       throw new JwtConfigError(
         option,
@@ -101,7 +89,7 @@ export function prepareSecret(option: string, secret: unknown, algs: readonly Al
 
 /** Checks that a node KeyObject fits `alg`; returns a reason when it does not. */
 export function keyMismatch(key: KeyObject, alg: Algorithm): string | undefined {
-  const family = familyOf(alg);
+  const { family, minModulusBits = 0, curve } = specOf(alg);
   if (family === 'HS') return key.type === 'secret' ? undefined : `${alg} needs a secret key`;
   if (key.type === 'secret') return `${alg} needs an asymmetric key, not a secret`;
   const type = key.asymmetricKeyType;
@@ -111,13 +99,13 @@ export function keyMismatch(key: KeyObject, alg: Algorithm): string | undefined 
     case 'PS':
       if (type !== 'rsa' && !(family === 'PS' && type === 'rsa-pss'))
         return `${alg} needs an RSA key, got ${type}`;
-      if ((details?.modulusLength ?? 0) < 2048) return `${alg} needs an RSA key of at least 2048 bits`;
+      if ((details?.modulusLength ?? 0) < minModulusBits) {
+        return `${alg} needs an RSA key of at least ${minModulusBits} bits`;
+      }
       return undefined;
-    case 'ES': {
-      const curve = EC_CURVES[alg as keyof typeof EC_CURVES];
+    case 'ES':
       if (type !== 'ec' || details?.namedCurve !== curve) return `${alg} needs an EC key on curve ${curve}`;
       return undefined;
-    }
     default:
       return type === 'ed25519' || type === 'ed448' ? undefined : `${alg} needs an Ed25519 or Ed448 key`;
   }
@@ -209,8 +197,6 @@ export function prepareRuntimeKey(input: KeyInput, alg: Algorithm, want: 'privat
   return prepared;
 }
 
-const WEB_HASH = { sha256: 'SHA-256', sha384: 'SHA-384', sha512: 'SHA-512' } as const;
-
 /** The WebCrypto key for `alg` (fallback path), imported once per key and algorithm. */
 export function webKey(key: PreparedKey, alg: Algorithm): Promise<CryptoKey> {
   let found = key.web.get(alg);
@@ -227,7 +213,7 @@ async function importWebKey(key: PreparedKey, alg: Algorithm): Promise<CryptoKey
     return crypto.subtle.importKey(
       'raw',
       input as Uint8Array<ArrayBuffer>,
-      { name: 'HMAC', hash: WEB_HASH[hashOf(alg)] },
+      { name: 'HMAC', hash: specOf(alg).webHash },
       false,
       ['sign', 'verify'],
     );
