@@ -306,7 +306,8 @@ function resolveKeyMaterial(opts: Options) {
     signingKey: undefined,
     verifyKey: undefined,
     keyring: undefined,
-    remoteJwks: resolveRemoteJwks(opts.jwksUrl, opts.jwksOptions),
+    // The manager's clock, read when used (it is validated with the other options).
+    remoteJwks: resolveRemoteJwks(opts.jwksUrl, opts.jwksOptions, () => (opts.clock ?? Date.now)()),
   };
 }
 

@@ -1,7 +1,8 @@
-import { createRemoteJWKSet, exportJWK } from 'jose';
+import { exportJWK } from 'jose';
 import { JwtConfigError } from './errors.js';
 import { nodeCrypto } from './internal/node-crypto.js';
 import { familyOf, type PreparedKey, prepareAsymmetric, prepareSecret } from './tokens/keys.js';
+import { createRemoteKeySet, type RemoteKeyGetter } from './tokens/remote-jwks.js';
 import { ALGORITHMS, type Algorithm, type KeyInput } from './types.js';
 
 /** One key of a rotating key set (option `keys`). The first key signs new tokens. */
@@ -17,15 +18,35 @@ export interface RotatingKey {
   publicKey?: KeyInput;
 }
 
-/** Options of the remote JWK Set (option `jwksUrl`), passed to jose's `createRemoteJWKSet`. */
+/**
+ * Options of the remote JWK Set (option `jwksUrl`), all in milliseconds. During an outage of the
+ * issuer, at most one fetch is made per `cooldownDuration`, and the last good set keeps verifying for
+ * `staleIfError` after it outlived `cacheMaxAge`.
+ */
 export interface RemoteJwksOptions {
-  /** ms a fetched set is trusted. @default 600_000 */
+  /** ms a fetched set is used before it is fetched again. @default 600_000 */
   cacheMaxAge?: number;
-  /** ms between refetches when an unknown kid arrives. @default 30_000 */
+  /**
+   * ms between two fetches after a failed one, and between refetches for unknown kids.
+   * @default 30_000
+   */
   cooldownDuration?: number;
   /** ms before a fetch times out. @default 5_000 */
   timeoutDuration?: number;
+  /**
+   * ms the last good set keeps verifying after `cacheMaxAge` while the issuer cannot be reached;
+   * after it, tokens fail closed. `0` fails closed as soon as the set is older than `cacheMaxAge`.
+   * @default 3_600_000
+   */
+  staleIfError?: number;
 }
+
+const REMOTE_JWKS_DEFAULTS = {
+  cacheMaxAge: 600_000,
+  cooldownDuration: 30_000,
+  timeoutDuration: 5_000,
+  staleIfError: 3_600_000,
+} as const satisfies Required<RemoteJwksOptions>;
 
 export interface KeyringEntry {
   readonly kid: string;
@@ -111,10 +132,14 @@ export async function publicJwks(keyring: Keyring | undefined): Promise<{ keys: 
   return { keys };
 }
 
-export type RemoteKeyGetter = ReturnType<typeof createRemoteJWKSet>;
+export type { RemoteKeyGetter };
 
-/** jose's remote JWK Set for `jwksUrl`, created once per manager (its cache and cooldown apply). */
-export function resolveRemoteJwks(url: unknown, opts: RemoteJwksOptions | undefined): RemoteKeyGetter {
+/** The issuer's remote JWK Set for `jwksUrl`, created once per manager (its cache and cooldown apply). */
+export function resolveRemoteJwks(
+  url: unknown,
+  opts: RemoteJwksOptions | undefined,
+  clock: () => number,
+): RemoteKeyGetter {
   let parsed: URL;
   try {
     parsed = url instanceof URL ? url : new URL(String(url));
@@ -124,9 +149,35 @@ export function resolveRemoteJwks(url: unknown, opts: RemoteJwksOptions | undefi
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
     throw new JwtConfigError('jwksUrl', 'must be an http(s) URL');
   }
-  return createRemoteJWKSet(parsed, {
-    cacheMaxAge: opts?.cacheMaxAge ?? 600_000,
-    cooldownDuration: opts?.cooldownDuration ?? 30_000,
-    timeoutDuration: opts?.timeoutDuration ?? 5_000,
-  });
+  if (opts !== undefined && (typeof opts !== 'object' || opts === null)) {
+    throw new JwtConfigError('jwksOptions', 'must be an object');
+  }
+  for (const name of Object.keys(opts ?? {})) {
+    if (!(name in REMOTE_JWKS_DEFAULTS)) {
+      throw new JwtConfigError(
+        `jwksOptions.${name}`,
+        `is not an option (${Object.keys(REMOTE_JWKS_DEFAULTS).join(', ')})`,
+      );
+    }
+  }
+  const resolved = {
+    cacheMaxAge: opts?.cacheMaxAge ?? REMOTE_JWKS_DEFAULTS.cacheMaxAge,
+    cooldownDuration: opts?.cooldownDuration ?? REMOTE_JWKS_DEFAULTS.cooldownDuration,
+    timeoutDuration: opts?.timeoutDuration ?? REMOTE_JWKS_DEFAULTS.timeoutDuration,
+    staleIfError: opts?.staleIfError ?? REMOTE_JWKS_DEFAULTS.staleIfError,
+  };
+  for (const name of ['cacheMaxAge', 'cooldownDuration', 'staleIfError'] as const) {
+    const value: unknown = resolved[name];
+    if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+      throw new JwtConfigError(`jwksOptions.${name}`, 'must be a number of milliseconds (0 or more)');
+    }
+  }
+  const timeout: unknown = resolved.timeoutDuration;
+  if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 1 || timeout > 2_147_483_647) {
+    throw new JwtConfigError(
+      'jwksOptions.timeoutDuration',
+      'must be a whole number of milliseconds (1 or more)',
+    );
+  }
+  return createRemoteKeySet(parsed, resolved, clock);
 }

@@ -156,12 +156,16 @@ export interface JwtManagerOptions<TClaims = {}, TUser = never, TCtx = any> {
    */
   keys?: readonly import('./keyring.js').RotatingKey[];
   /**
-   * Verify tokens from an external identity provider: its JWK Set URL (fetched with jose's
-   * createRemoteJWKSet, cached, with a cooldown). Such a manager verifies only; set `decodeIssuer`
-   * and `decodeAudience` too. Algorithms default to `['RS256']`.
+   * Verify tokens from an external identity provider: its JWK Set URL (fetched one request at a
+   * time, cached, with a cooldown that also applies after a failed fetch; the last good set keeps
+   * verifying for `jwksOptions.staleIfError` during an outage). Such a manager verifies only; set
+   * `decodeIssuer` and `decodeAudience` too. Algorithms default to `['RS256']`.
    */
   jwksUrl?: string | URL;
-  /** Cache and timeout settings of the remote JWK Set. */
+  /**
+   * Cache, cooldown, timeout and stale-if-error settings of the remote JWK Set (milliseconds).
+   * @default { cacheMaxAge: 600_000, cooldownDuration: 30_000, timeoutDuration: 5_000, staleIfError: 3_600_000 }
+   */
   jwksOptions?: import('./keyring.js').RemoteJwksOptions;
   /**
    * RFC 6750 `WWW-Authenticate: Bearer realm="…", error="…", error_description="…"` on 401

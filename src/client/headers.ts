@@ -1,6 +1,6 @@
 import type { HTTPHeaders, Operation } from '@trpc/client';
 import { readCookie } from './cookies.js';
-import { defaultIsRefreshOperation } from './refresh-link.js';
+import { type RefreshOperationOptions, resolveIsRefreshOperation } from './refresh-paths.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -31,8 +31,9 @@ export interface JwtCsrfOptions {
    */
   headerName?: string;
   /**
-   * Which operation is the refresh call. Defaults to the `isRefreshOperation` of {@link JwtHeadersOptions}.
-   * @default (op) => /refresh$/i.test(op.path)
+   * Which operation is the refresh call, for the CSRF cookie only. Defaults to the refresh call of
+   * {@link JwtHeadersOptions} (`refreshPaths` / `isRefreshOperation`).
+   * @default (op) => refreshPaths.includes(op.path)
    */
   isRefreshOperation?: (op: Operation) => boolean;
   /**
@@ -48,20 +49,19 @@ export interface JwtCsrfOptions {
   includeQueries?: boolean;
 }
 
-/** Options of {@link jwtHeaders}. */
-export interface JwtHeadersOptions {
+/**
+ * Options of {@link jwtHeaders}. The refresh call is recognised by its exact path (`refreshPaths`,
+ * default `['auth.refresh', 'refresh']`) or by `isRefreshOperation`.
+ */
+export interface JwtHeadersOptions extends RefreshOperationOptions {
   /** Returns the access token (header mode). No header is sent when it returns nothing. */
   getAccessToken?: TokenGetter;
   /**
-   * Returns the refresh token, sent instead of the access token on the refresh operation (header mode).
-   * Without it, the refresh operation gets the access token like any other.
+   * Returns the refresh token, sent instead of the access token on the refresh operation (header mode):
+   * only on a request whose every operation is on one of `refreshPaths`. Without it, the refresh
+   * operation gets the access token like any other.
    */
   getRefreshToken?: TokenGetter;
-  /**
-   * Which operation is the refresh call.
-   * @default (op) => /refresh$/i.test(op.path)
-   */
-  isRefreshOperation?: (op: Operation) => boolean;
   /**
    * The header the token is sent in (`headerName` on the server).
    * @default 'Authorization'
@@ -85,8 +85,10 @@ export interface JwtHeadersOptions {
  * when every mutation in it is the refresh operation, the access CSRF cookie otherwise. It never touches
  * the network; the token is read again for every request, so a retry sends the refreshed token.
  *
- * A batch sends one set of headers: keep the refresh call in its own request (a `splitLink` on
- * `isRefreshOperation`) when it may be batched with other calls.
+ * The refresh call is the operation on one of `refreshPaths` (exact paths, default `auth.refresh` and
+ * `refresh`); a procedure that merely ends with "refresh" gets the access token. A batch sends one set
+ * of headers: keep the refresh call in its own request (a `splitLink` on the path) when it may be
+ * batched with other calls.
  *
  * @example
  * ```ts
@@ -113,7 +115,7 @@ export function jwtHeaders(
   if (typeof headerType !== 'string') {
     throw new TypeError('jwtHeaders: "headerType" must be a string');
   }
-  const isRefresh = options.isRefreshOperation ?? defaultIsRefreshOperation;
+  const isRefresh = resolveIsRefreshOperation('jwtHeaders', options);
   const csrf = resolveCsrf(options.csrf, isRefresh);
   const { getAccessToken, getRefreshToken, extra } = options;
 

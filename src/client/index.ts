@@ -5,8 +5,11 @@
 export { readCookie } from './cookies.js';
 export { jwtHeaders } from './headers.js';
 export type { JwtCsrfOptions, JwtHeadersInput, JwtHeadersOptions, TokenGetter } from './headers.js';
-export { defaultIsRefreshOperation, getJwtErrorCode, refreshLink } from './refresh-link.js';
+export { getJwtErrorCode, refreshLink } from './refresh-link.js';
 export type { RefreshLinkOptions } from './refresh-link.js';
+export type { RefreshCallOptions } from './refresh-flight.js';
+export { defaultIsRefreshOperation } from './refresh-paths.js';
+export type { RefreshOperationOptions } from './refresh-paths.js';
 export { createTokenStore } from './token-store.js';
 export type { TokenStore, TokenStoreOptions } from './token-store.js';
 export type { JwtErrorCode } from '../errors.js';

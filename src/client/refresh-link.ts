@@ -1,31 +1,43 @@
 import { TRPCClientError } from '@trpc/client';
-import type { Operation, OperationResultEnvelope, TRPCLink } from '@trpc/client';
+import type { OperationResultEnvelope, TRPCLink } from '@trpc/client';
 import type { AnyTRPCRouter } from '@trpc/server';
 import { observable } from '@trpc/server/observable';
 import type { Observer, Unsubscribable } from '@trpc/server/observable';
 import type { JwtErrorCode } from '../errors.js';
+import { createRefreshFlight, type RefreshCallOptions } from './refresh-flight.js';
+import { type RefreshOperationOptions, resolveIsRefreshOperation } from './refresh-paths.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
-/** Options of {@link refreshLink}. */
-export interface RefreshLinkOptions {
+/**
+ * Options of {@link refreshLink}. The refresh call (recognised by `refreshPaths`, default
+ * `['auth.refresh', 'refresh']`, or `isRefreshOperation`) passes through untouched: it is never held,
+ * refreshed or retried.
+ */
+export interface RefreshLinkOptions extends RefreshOperationOptions {
   /**
    * Gets new tokens and stores them where the headers read them: the app's own call, such as
-   * `() => client.auth.refresh.mutate().then(({ accessToken }) => tokens.set(accessToken))`.
-   * It fails by throwing (rejecting). When it calls the same client, its procedure must match
-   * `isRefreshOperation` (calls it makes synchronously always pass through untouched).
+   * `({ signal }) => client.auth.refresh.mutate(undefined, { signal }).then(({ accessToken }) => tokens.set(accessToken))`.
+   * It fails by throwing (rejecting). Pass `signal` on: it is aborted when the refresh times out, so a
+   * late answer stores nothing. When it calls the same client, its procedure must be on `refreshPaths`
+   * (calls it makes synchronously always pass through untouched).
    */
-  refresh: () => Promise<unknown>;
-  /**
-   * Which operation is the refresh call: it passes through untouched, is never held, refreshed or retried.
-   * @default (op) => /refresh$/i.test(op.path)
-   */
-  isRefreshOperation?: (op: Operation) => boolean;
+  refresh: (options: RefreshCallOptions) => Promise<unknown>;
   /**
    * Called once for each refresh that fails, with its error (e.g. to log out). The operations that
-   * waited for it fail with their own `TOKEN_EXPIRED` error.
+   * waited for it fail with their own `TOKEN_EXPIRED` error. A refresh that times out is a failed
+   * refresh: the error is a `TRPCClientError` `Token refresh timed out after <ms> ms` whose `cause`
+   * is an `Error` named `TimeoutError`.
    */
   onRefreshFailed?: (error: unknown) => void;
+  /**
+   * Milliseconds `refresh()` may take. When it has not settled by then, the refresh fails: the waiting
+   * operations fail with their `TOKEN_EXPIRED` error, `onRefreshFailed` is called once, the `signal`
+   * given to `refresh` is aborted, and a later settlement of that refresh is ignored. `Infinity` waits
+   * forever (not recommended: one hung request would hold every call).
+   * @default 10_000
+   */
+  refreshTimeout?: number;
   /**
    * Proactive mode: refresh before sending when the access token expires in fewer than this many
    * seconds. Needs `getAccessToken`; tokens it cannot read (cookie mode) are sent as they are.
@@ -33,24 +45,6 @@ export interface RefreshLinkOptions {
   refreshBefore?: number;
   /** Returns the access token, read (not verified) for its `exp` in proactive mode. */
   getAccessToken?: () => MaybePromise<string | null | undefined>;
-}
-
-/**
- * The default refresh-operation test: the procedure path ends with `refresh` (`auth.refresh`,
- * `tokenRefresh`), case-insensitively.
- *
- * @example
- * ```ts
- * import { defaultIsRefreshOperation, refreshLink } from 'trpc-jwt-extended/client';
- *
- * refreshLink({
- *   refresh: () => renew(),
- *   isRefreshOperation: (op) => defaultIsRefreshOperation(op) || op.path === 'auth.renew',
- * });
- * ```
- */
-export function defaultIsRefreshOperation(op: Pick<Operation, 'path'>): boolean {
-  return /refresh$/i.test(op.path);
 }
 
 /**
@@ -78,8 +72,9 @@ export function getJwtErrorCode(error: unknown): JwtErrorCode | null {
  * A link that refreshes an expired access token and retries. When an operation fails with
  * `TOKEN_EXPIRED`, one refresh runs for every operation waiting (single flight), then each of them is
  * retried once: the next link reads the token again, so it sends the new one. The refresh operation
- * itself passes through untouched. A failed refresh calls `onRefreshFailed` once, and the waiting
- * operations fail with their original error: there is no loop. Unsubscribing (or aborting the
+ * itself (the operation on `refreshPaths`) passes through untouched. A failed refresh, or one that has
+ * not settled within `refreshTimeout`, calls `onRefreshFailed` once, and the waiting operations fail
+ * with their original error: there is no loop and no hang. Unsubscribing (or aborting the
  * operation's signal) while it waits sends nothing more.
  *
  * Subscriptions pass through; one that fails with `TOKEN_EXPIRED` is resubscribed once after a
@@ -99,9 +94,10 @@ export function getJwtErrorCode(error: unknown): JwtErrorCode | null {
  * const client = createTRPCClient<AppRouter>({
  *   links: [
  *     refreshLink({
- *       // `auth.refresh` ends with "refresh": it passes through this link untouched. The return
- *       // type annotation breaks the `client` self-reference for TypeScript.
- *       refresh: async (): Promise<void> => access.set((await client.auth.refresh.mutate()).accessToken),
+ *       // `auth.refresh` is on the default refreshPaths: it passes through this link untouched. The
+ *       // return type annotation breaks the `client` self-reference for TypeScript.
+ *       refresh: async ({ signal }): Promise<void> =>
+ *         access.set((await client.auth.refresh.mutate(undefined, { signal })).accessToken),
  *       onRefreshFailed: () => access.set(null),
  *       refreshBefore: 30,
  *       getAccessToken: access.get,
@@ -117,9 +113,9 @@ export function getJwtErrorCode(error: unknown): JwtErrorCode | null {
 export function refreshLink<TRouter extends AnyTRPCRouter = AnyTRPCRouter>(
   options: RefreshLinkOptions,
 ): TRPCLink<TRouter> {
-  const { refreshBefore, getAccessToken } = validate(options);
-  const isRefreshOperation = options.isRefreshOperation ?? defaultIsRefreshOperation;
-  const flight = createRefreshFlight(options.refresh, options.onRefreshFailed);
+  const { refreshBefore, getAccessToken, refreshTimeout = 10_000 } = validate(options);
+  const isRefreshOperation = resolveIsRefreshOperation('refreshLink', options);
+  const flight = createRefreshFlight(options.refresh, options.onRefreshFailed, refreshTimeout);
   let lastProactiveToken: string | undefined;
 
   /** Proactive mode: resolves once the token can be sent (after a refresh when it is about to expire). */
@@ -145,7 +141,20 @@ export function refreshLink<TRouter extends AnyTRPCRouter = AnyTRPCRouter>(
     ({ op, next }) =>
       observable((observer) => {
         if (flight.inRefreshCall || isRefreshOperation(op)) {
-          return next(op).subscribe(observer);
+          // The refresh call itself: sent untouched, but cut off when the refresh in flight times
+          // out, so that its late answer never reaches the code that would store the tokens.
+          const signal = flight.signal;
+          const sent = next(op).subscribe(observer);
+          const onTimeout = () => {
+            sent.unsubscribe();
+            observer.error(TRPCClientError.from<TRouter>(toError(signal?.reason)));
+          };
+          if (signal?.aborted) onTimeout();
+          else signal?.addEventListener('abort', onTimeout, { once: true });
+          return () => {
+            signal?.removeEventListener('abort', onTimeout);
+            sent.unsubscribe();
+          };
         }
         type Envelope = OperationResultEnvelope<unknown, TRPCClientError<TRouter>>;
         const isSubscription = op.type === 'subscription';
@@ -221,77 +230,31 @@ export function refreshLink<TRouter extends AnyTRPCRouter = AnyTRPCRouter>(
       });
 }
 
-/** The shared state of the refreshes of one link: at most one in flight, and the last outcome. */
-function createRefreshFlight(refresh: () => Promise<unknown>, onRefreshFailed?: (error: unknown) => void) {
-  let pending: Promise<boolean> | null = null;
-  let settled = 0;
-  let lastOk = false;
-  let syncDepth = 0;
-
-  const start = (): Promise<boolean> => {
-    if (pending) {
-      return pending;
-    }
-    let run: Promise<unknown>;
-    syncDepth++;
-    try {
-      run = Promise.resolve(refresh());
-    } catch (error) {
-      run = Promise.reject(error);
-    } finally {
-      syncDepth--;
-    }
-    const done = run
-      .then(
-        () => true,
-        (error: unknown) => {
-          notify(onRefreshFailed, error);
-          return false;
-        },
-      )
-      .then((ok) => {
-        settled++;
-        lastOk = ok;
-        pending = null;
-        return ok;
-      });
-    pending = done;
-    return done;
-  };
-
-  return {
-    start,
-    get pending() {
-      return pending;
-    },
-    /** How many refreshes have finished. */
-    get settled() {
-      return settled;
-    },
-    /** True while `refresh()` runs synchronously: the calls it makes are the refresh itself. */
-    get inRefreshCall() {
-      return syncDepth > 0;
-    },
-    /**
-     * The outcome for an operation that failed after being sent when `seen` refreshes had finished:
-     * one that finished since (it was sent with the old token), else the one in flight or a new one.
-     */
-    after(seen: number): Promise<boolean> {
-      return settled > seen ? Promise.resolve(lastOk) : start();
-    },
-  };
-}
+/** The longest delay `setTimeout` honours (a longer one fires at once). */
+const MAX_TIMER_MS = 2_147_483_647;
 
 function validate(options: RefreshLinkOptions): RefreshLinkOptions {
   if (typeof options?.refresh !== 'function') {
     throw new TypeError('refreshLink: "refresh" must be a function returning a promise');
   }
-  for (const name of ['isRefreshOperation', 'onRefreshFailed', 'getAccessToken'] as const) {
+  for (const name of ['onRefreshFailed', 'getAccessToken'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') {
       throw new TypeError(`refreshLink: "${name}" must be a function`);
     }
   }
-  const { refreshBefore } = options;
+  const { refreshBefore, refreshTimeout } = options;
+  if (
+    refreshTimeout !== undefined &&
+    !(
+      typeof refreshTimeout === 'number' &&
+      refreshTimeout > 0 &&
+      (refreshTimeout <= MAX_TIMER_MS || refreshTimeout === Infinity)
+    )
+  ) {
+    throw new TypeError(
+      `refreshLink: "refreshTimeout" must be a number of milliseconds (1 to ${MAX_TIMER_MS}, or Infinity)`,
+    );
+  }
   if (refreshBefore !== undefined) {
     if (typeof refreshBefore !== 'number' || !Number.isFinite(refreshBefore) || refreshBefore < 0) {
       throw new TypeError('refreshLink: "refreshBefore" must be a number of seconds (0 or more)');
@@ -325,21 +288,6 @@ function withLastEventId(input: unknown, lastEventId: string): unknown {
     return input;
   }
   return { ...(input ?? {}), lastEventId };
-}
-
-function notify(callback: ((error: unknown) => void) | undefined, error: unknown): void {
-  try {
-    callback?.(error);
-  } catch (thrown) {
-    // A throwing callback must not strand the waiting operations: report it (browsers), or log it
-    // rather than crash a Node process with an uncaught exception.
-    const report = (globalThis as { reportError?: (error: unknown) => void }).reportError;
-    if (typeof report === 'function') {
-      report(thrown);
-    } else {
-      console.error(thrown);
-    }
-  }
 }
 
 function toError(reason: unknown): Error {

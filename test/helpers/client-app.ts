@@ -108,6 +108,8 @@ export async function startClientApp(options: Omit<JwtManagerOptions, 'secretKey
   const router = t.router({
     me: protectedProcedure.input(tagInput).query(whoami),
     post: t.router({ create: protectedProcedure.input(tagInput).mutation(whoami) }),
+    /** An ordinary protected mutation whose path ends with "refresh": not the token refresh. */
+    feed: t.router({ refresh: protectedProcedure.input(tagInput).mutation(whoami) }),
     auth: t.router({
       login: logged.input(loginInput).mutation(async ({ ctx, input }) => {
         const accessToken = await jwt.createAccessToken(input.user);

@@ -209,12 +209,14 @@ describe('an unreachable JWK Set fails closed', () => {
     await expectServerError(api, token, [server.url, new URL(server.url).host, 'jwks.json']);
   });
 
-  it('an HTTP 500 or a hanging JWK Set fails closed; the next good answer recovers', async () => {
+  it('an HTTP 500 or a hanging JWK Set fails closed, refetched once per cooldown; the next good answer recovers', async () => {
     const server = await idp();
+    let offset = 0;
     const api = await serveVerifier({
       jwksUrl: server.url,
       decodeIssuer: server.issuer,
       decodeAudience: server.audience,
+      clock: () => Date.now() + offset,
       jwksOptions: { timeoutDuration: 300 },
     });
     const token = await server.sign('user-1');
@@ -222,8 +224,12 @@ describe('an unreachable JWK Set fails closed', () => {
     server.mode = 'fail';
     await expectServerError(api, token, hidden);
     server.mode = 'hang';
+    await expectServerError(api, token, hidden); // within the cooldown (30 s): no second fetch
+    expect(server.hits).toBe(1);
+    offset += 30_000;
     await expectServerError(api, token, hidden);
     server.mode = 'ok';
+    offset += 30_000;
     expect((await callTrpc(api, 'me', bearer(token))).status).toBe(200);
     expect(server.hits).toBe(3);
   });

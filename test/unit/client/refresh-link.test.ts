@@ -336,6 +336,119 @@ describe('refreshLink: failed refresh', () => {
   });
 });
 
+describe('refreshLink: refreshTimeout', () => {
+  /** A refresh() that settles only when the test says so, and records the signal it was given. */
+  function hangingRefresh() {
+    const calls: { signal: AbortSignal; settle: ReturnType<typeof deferred<void>> }[] = [];
+    const refresh = vi.fn(({ signal }: { signal: AbortSignal }) => {
+      const settle = deferred<void>();
+      calls.push({ signal, settle });
+      return settle.promise;
+    });
+    return { refresh, calls };
+  }
+
+  it('fails the waiting operations with their own error, calls onRefreshFailed once, aborts the signal', async () => {
+    const { refresh, calls } = hangingRefresh();
+    const { backend, onRefreshFailed, client } = setup({ refresh, refreshTimeout: 50 });
+    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => client.query(`q.${i}`)));
+
+    expect(refresh).toHaveBeenCalledTimes(1);
+    expect(backend.sends).toHaveLength(10);
+    for (const sent of backend.sends) {
+      const result = results[Number(sent.path.split('.')[1])] as PromiseRejectedResult;
+      expect(result.reason).toBe(backend.errors.get(sent.id)![0]);
+    }
+    expect(onRefreshFailed).toHaveBeenCalledTimes(1);
+    const error = onRefreshFailed.mock.calls[0]![0] as TRPCClientError<AnyTRPCRouter>;
+    expect(error).toBeInstanceOf(TRPCClientError);
+    expect(error.message).toBe('Token refresh timed out after 50 ms');
+    expect(error.cause).toMatchObject({ name: 'TimeoutError' });
+    expect(getJwtErrorCode(error)).toBeNull();
+    expect(calls[0]!.signal.aborted).toBe(true);
+    expect(calls[0]!.signal.reason).toMatchObject({ name: 'TimeoutError' });
+  });
+
+  it.each(['resolves', 'rejects'] as const)(
+    'a timed-out refresh that later %s changes nothing: no second callback, no borrowed success',
+    async (late) => {
+      const { refresh, calls } = hangingRefresh();
+      const { backend, onRefreshFailed, client } = setup({ refresh, refreshTimeout: 30 });
+      await expect(client.query('a')).rejects.toThrow('Token has expired');
+
+      // `b` is sent after the timeout; its TOKEN_EXPIRED answer arrives after the late settlement.
+      backend.latency = (op) => (op.path === 'b' ? 60 : 1);
+      const b = client.query('b').catch((error: unknown) => error);
+      await flush(10);
+      if (late === 'resolves') {
+        backend.token = backend.accepted; // what an app's refresh would store
+        calls[0]!.settle.resolve();
+      } else {
+        calls[0]!.settle.reject(new Error('late'));
+      }
+      await flush(10);
+      backend.token = 'tok-1';
+      expect(onRefreshFailed).toHaveBeenCalledTimes(1);
+
+      // `b` is not retried on the strength of the late answer: it waits for a refresh of its own.
+      await vi.waitFor(() => expect(refresh).toHaveBeenCalledTimes(2));
+      backend.token = backend.accepted;
+      calls[1]!.settle.resolve();
+      await expect(b).resolves.toEqual({ path: 'b', token: backend.accepted });
+      expect(onRefreshFailed).toHaveBeenCalledTimes(1);
+    },
+  );
+
+  it('cuts off the refresh call made through the same client when the refresh times out', async () => {
+    const backend = createBackend();
+    backend.latency = (op) => (op.path === 'auth.refresh' ? 60_000 : 1);
+    const stored: unknown[] = [];
+    const refreshCallErrors: unknown[] = [];
+    const onRefreshFailed = vi.fn();
+    const client: TRPCUntypedClient<AnyTRPCRouter> = createTRPCUntypedClient<AnyTRPCRouter>({
+      links: [
+        refreshLink({
+          // No signal passed on: the link still ends the call, so `stored` is never written.
+          refresh: async (): Promise<void> => {
+            try {
+              stored.push(await client.mutation('auth.refresh'));
+            } catch (error) {
+              refreshCallErrors.push(error);
+            }
+          },
+          onRefreshFailed,
+          refreshTimeout: 40,
+        }),
+        backend.link,
+      ],
+    });
+
+    await expect(client.query('a')).rejects.toThrow('Token has expired');
+    await vi.waitFor(() => expect(refreshCallErrors).toHaveLength(1));
+    expect(refreshCallErrors[0]).toBeInstanceOf(TRPCClientError);
+    expect((refreshCallErrors[0] as Error).message).toBe('Token refresh timed out after 40 ms');
+    expect(stored).toEqual([]);
+    expect(onRefreshFailed).toHaveBeenCalledTimes(1);
+  });
+
+  it('defaults to 10 s', async () => {
+    vi.useFakeTimers();
+    try {
+      const { refresh } = hangingRefresh();
+      const { onRefreshFailed, client } = setup({ refresh });
+      const result = client.query('a').catch((error: unknown) => error);
+      await vi.advanceTimersByTimeAsync(9_900);
+      expect(refresh).toHaveBeenCalledTimes(1);
+      expect(onRefreshFailed).not.toHaveBeenCalled();
+      await vi.advanceTimersByTimeAsync(200);
+      expect(onRefreshFailed).toHaveBeenCalledTimes(1);
+      expect(getJwtErrorCode(await result)).toBe('TOKEN_EXPIRED');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
 describe('refreshLink: cancellation', () => {
   it('sends no retry for an operation unsubscribed while the refresh runs', async () => {
     const backend = createBackend();
@@ -567,6 +680,11 @@ describe('refreshLink: options', () => {
       /"refreshBefore"/,
     );
     expect(() => refreshLink({ refresh, onRefreshFailed: 'x' as never })).toThrow(/"onRefreshFailed"/);
+    for (const refreshTimeout of [0, -1, Number.NaN, 2 ** 31, '100' as never]) {
+      expect(() => refreshLink({ refresh, refreshTimeout })).toThrow(/"refreshTimeout"/);
+    }
+    expect(() => refreshLink({ refresh, refreshTimeout: Infinity })).not.toThrow();
+    expect(() => refreshLink({ refresh, refreshTimeout: 1 })).not.toThrow();
   });
 });
 
