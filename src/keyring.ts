@@ -3,43 +3,9 @@ import { JwtConfigError } from './errors.js';
 import { nodeCrypto } from './internal/node-crypto.js';
 import { familyOf, type PreparedKey, prepareAsymmetric, prepareSecret } from './tokens/keys.js';
 import { createRemoteKeySet, type RemoteKeyGetter } from './tokens/remote-jwks.js';
-import { ALGORITHMS, type Algorithm, type KeyInput } from './types.js';
+import { ALGORITHMS, type Algorithm, type RemoteJwksOptions, type RotatingKey } from './types.js';
 
-/** One key of a rotating key set (option `keys`). The first key signs new tokens. */
-export interface RotatingKey {
-  /** Key id, written to the `kid` header of tokens this key signs. */
-  kid: string;
-  algorithm: Algorithm;
-  /** HMAC secret (HS* only). */
-  secret?: string | Uint8Array;
-  /** Signing key (asymmetric); needed for the first (current) key. */
-  privateKey?: KeyInput;
-  /** Verification key (asymmetric); derived from privateKey when absent. */
-  publicKey?: KeyInput;
-}
-
-/**
- * Options of the remote JWK Set (option `jwksUrl`), all in milliseconds. During an outage of the
- * issuer, at most one fetch is made per `cooldownDuration`, and the last good set keeps verifying for
- * `staleIfError` after it outlived `cacheMaxAge`.
- */
-export interface RemoteJwksOptions {
-  /** ms a fetched set is used before it is fetched again. @default 600_000 */
-  cacheMaxAge?: number;
-  /**
-   * ms between two fetches after a failed one, and between refetches for unknown kids.
-   * @default 30_000
-   */
-  cooldownDuration?: number;
-  /** ms before a fetch times out. @default 5_000 */
-  timeoutDuration?: number;
-  /**
-   * ms the last good set keeps verifying after `cacheMaxAge` while the issuer cannot be reached;
-   * after it, tokens fail closed. `0` fails closed as soon as the set is older than `cacheMaxAge`.
-   * @default 3_600_000
-   */
-  staleIfError?: number;
-}
+export type { RemoteJwksOptions, RotatingKey } from './types.js';
 
 const REMOTE_JWKS_DEFAULTS = {
   cacheMaxAge: 600_000,

@@ -23,6 +23,42 @@ export type Duration = number | `${number}${'s' | 'm' | 'h' | 'd' | 'w'}`;
 export type KeyInput =
   string | Uint8Array | JsonWebKey | CryptoKey | { type: string; asymmetricKeyType?: string };
 
+/** One key of a rotating key set (option `keys`). The first key signs new tokens. */
+export interface RotatingKey {
+  /** Key id, written to the `kid` header of tokens this key signs. */
+  kid: string;
+  algorithm: Algorithm;
+  /** HMAC secret (HS* only). */
+  secret?: string | Uint8Array;
+  /** Signing key (asymmetric); needed for the first (current) key. */
+  privateKey?: KeyInput;
+  /** Verification key (asymmetric); derived from privateKey when absent. */
+  publicKey?: KeyInput;
+}
+
+/**
+ * Options of the remote JWK Set (option `jwksUrl`), all in milliseconds. During an outage of the
+ * issuer, at most one fetch is made per `cooldownDuration`, and the last good set keeps verifying for
+ * `staleIfError` after it outlived `cacheMaxAge`.
+ */
+export interface RemoteJwksOptions {
+  /** ms a fetched set is used before it is fetched again. @default 600_000 */
+  cacheMaxAge?: number;
+  /**
+   * ms between two fetches after a failed one, and between refetches for unknown kids.
+   * @default 30_000
+   */
+  cooldownDuration?: number;
+  /** ms before a fetch times out. @default 5_000 */
+  timeoutDuration?: number;
+  /**
+   * ms the last good set keeps verifying after `cacheMaxAge` while the issuer cannot be reached;
+   * after it, tokens fail closed. `0` fails closed as soon as the set is older than `cacheMaxAge`.
+   * @default 3_600_000
+   */
+  staleIfError?: number;
+}
+
 /** A verified token, as `ctx.token` in protected procedures. */
 export interface VerifiedToken<TClaims = {}> {
   /** The encoded token, as received. */
@@ -154,7 +190,7 @@ export interface JwtManagerOptions<TClaims = {}, TUser = never, TCtx = any> {
    * and its kid is written to their header; tokens are verified with the key their kid names, only
    * among these keys. Publish the public ones with `jwt.jwks()`.
    */
-  keys?: readonly import('./keyring.js').RotatingKey[];
+  keys?: readonly RotatingKey[];
   /**
    * Verify tokens from an external identity provider: its JWK Set URL (fetched one request at a
    * time, cached, with a cooldown that also applies after a failed fetch; the last good set keeps
@@ -166,7 +202,7 @@ export interface JwtManagerOptions<TClaims = {}, TUser = never, TCtx = any> {
    * Cache, cooldown, timeout and stale-if-error settings of the remote JWK Set (milliseconds).
    * @default { cacheMaxAge: 600_000, cooldownDuration: 30_000, timeoutDuration: 5_000, staleIfError: 3_600_000 }
    */
-  jwksOptions?: import('./keyring.js').RemoteJwksOptions;
+  jwksOptions?: RemoteJwksOptions;
   /**
    * RFC 6750 `WWW-Authenticate: Bearer realm="…", error="…", error_description="…"` on 401
    * responses of the HTTP adapters. @default { realm: 'api' }
