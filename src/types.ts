@@ -146,10 +146,19 @@ export interface JwtManagerOptions<TClaims = {}, TUser = never, TCtx = any> {
   accessCookiePath?: string;
   /** @default '/' */
   refreshCookiePath?: string;
-  /** @default false */
+  /** Required by `cookieSamesite: 'None'` and by `cookieHostPrefix`. @default false */
   cookieSecure?: boolean;
+  /** A domain name (`'example.com'` or `'.example.com'`); not with `cookieHostPrefix`. @default undefined (host-only cookies) */
   cookieDomain?: string;
+  /** `'None'` requires `cookieSecure: true`. @default undefined (no SameSite attribute) */
   cookieSamesite?: 'Strict' | 'Lax' | 'None';
+  /**
+   * Prefix the JWT and CSRF cookie names with `__Host-` when writing and reading them: browsers
+   * then accept those cookies only from this host, over HTTPS, with `Path=/` and no `Domain`, so a
+   * sibling subdomain cannot plant (toss) one. Requires `cookieSecure: true`, every cookie path
+   * option `'/'` and no `cookieDomain`. @default false
+   */
+  cookieHostPrefix?: boolean;
   /** Session cookies (no Max-Age); when false, Max-Age is 31 540 000 s. @default true */
   sessionCookie?: boolean;
   /** @default true */
