@@ -65,12 +65,19 @@ export interface VerifiedToken<TClaims = {}> {
   raw: string;
   header: JwtHeader;
   payload: JwtPayload & TClaims;
-  /** The identity claim's value (`payload[identityClaim]`). */
+  /**
+   * The identity claim's value (`payload[identityClaim]`), always a string: a token whose identity
+   * claim is anything else is refused (422), except an integer under `verifySub: false`, given here
+   * as its decimal string (`payload` keeps the number).
+   */
   identity: string;
   /** `payload.type`, `'access'` when absent. */
   type: string;
-  /** `payload.fresh`, `false` when absent. */
-  fresh: boolean | number;
+  /**
+   * True only while the token is fresh now: `payload.fresh` is `true`, or a timestamp not yet passed
+   * by the `clock`. The raw claim stays on `payload.fresh`.
+   */
+  fresh: boolean;
   /** `payload.jti`, `null` when absent. */
   jti: string | null;
   /** Where the token was found (flask's `get_jwt_request_location()`). */

@@ -52,15 +52,17 @@ function toVerifiedToken(
   header: JwtHeader,
   payload: JwtPayload,
   location: TokenLocation,
-  identityClaim: string,
+  config: ResolvedConfig,
 ): VerifiedToken<any> {
+  // Decoding refused any identity but a string, or an integer under `verifySub: false`.
+  const identity = payload[config.identityClaim] as string | number;
   return {
     raw,
     header,
     payload,
-    identity: payload[identityClaim] as string,
+    identity: typeof identity === 'string' ? identity : String(identity),
     type: typeof payload.type === 'string' ? payload.type : 'access',
-    fresh: payload.fresh ?? false,
+    fresh: isFresh(payload.fresh, config.clock() / 1000),
     jti: typeof payload.jti === 'string' ? payload.jti : null,
     location,
   };
@@ -123,7 +125,7 @@ export async function verifyRequest(
     const { header, payload } =
       verifier.cached(raw as string, decodeOpts) ??
       (await verifier.verifyUncached(raw as string, decodeOpts));
-    token = toVerifiedToken(raw as string, header, payload, location, config.identityClaim);
+    token = toVerifiedToken(raw as string, header, payload, location, config);
     break;
   }
   if (!token) {
@@ -139,7 +141,7 @@ export async function verifyRequest(
       throw new WrongTokenError('Only non-refresh tokens are allowed', errorOpts);
     }
   }
-  if (opts.fresh && !isFresh(payload.fresh, config.clock() / 1000)) {
+  if (opts.fresh && !token.fresh) {
     throw new FreshTokenRequiredError('Fresh token required', errorOpts);
   }
   const { loaders } = config;
