@@ -228,8 +228,11 @@ export interface JwtManagerOptions<TClaims = {}, TUser = never, TCtx = any> {
    */
   implicitRefresh?: false | { window?: Duration };
   /**
-   * How long a request-time loader (blocklist, verification, user lookup, decode key) may take; past
-   * it the request fails closed (INTERNAL_SERVER_ERROR) instead of hanging. `false` = no limit.
+   * How long any loader's result may take to settle: a promise, a thenable or a promise from another
+   * realm. Past it a request-time loader (blocklist, verification, user lookup, decode key, error
+   * loaders) fails the request closed (INTERNAL_SERVER_ERROR) instead of hanging, and a creation
+   * loader (additional claims/headers, user identity, encode key) makes `createAccessToken` /
+   * `createRefreshToken` reject. `false` = no limit.
    * @default '10s'
    */
   loaderTimeout?: Duration | false;

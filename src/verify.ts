@@ -12,7 +12,7 @@ import {
   UserLookupError,
   WrongTokenError,
 } from './errors.js';
-import { withTimeout } from './internal/timeout.js';
+import { LoaderTimeoutError, withTimeout } from './internal/timeout.js';
 import { type CallInfo, EXTRACTORS, missingEverywhere } from './locations.js';
 import type { TokenVerifier } from './tokens/decode.js';
 import type { JwtHeader, JwtPayload, TokenLocation, VerifiedToken } from './types.js';
@@ -239,9 +239,16 @@ export async function toClientError(
   if (!loader) return toTRPCError(error);
   let custom: unknown;
   try {
-    custom = await loader();
+    custom = await withTimeout(loader(), config.loaderTimeoutMs, 'An error loader');
   } catch (thrown) {
     custom = thrown;
+  }
+  if (custom instanceof LoaderTimeoutError) {
+    return new TRPCError({
+      code: 'INTERNAL_SERVER_ERROR',
+      message: 'An error loader did not answer within loaderTimeout',
+      cause: custom,
+    });
   }
   if (!(custom instanceof TRPCError)) {
     return new TRPCError({

@@ -1,6 +1,7 @@
 import { parseDuration, type ResolvedConfig } from '../config.js';
 import { JwtConfigError } from '../errors.js';
 import { encodeBase64url } from '../internal/base64url.js';
+import { withTimeout } from '../internal/timeout.js';
 import { isPlainObject, safeAssign } from '../internal/objects.js';
 import type { Duration, KeyInput } from '../types.js';
 import { sign } from './crypto.js';
@@ -35,9 +36,10 @@ async function loaderObject(
   name: 'additionalClaimsLoader' | 'additionalHeadersLoader',
   loader: ((identity: unknown) => unknown) | undefined,
   identity: unknown,
+  timeoutMs: number | undefined,
 ): Promise<Record<string, unknown> | undefined> {
   if (!loader) return undefined;
-  const value = await loader(identity);
+  const value = await withTimeout(loader(identity), timeoutMs, name);
   if (value === undefined || value === null) return undefined;
   if (!isPlainObject(value)) throw new JwtConfigError(name, 'must return a plain object');
   return value;
@@ -174,7 +176,7 @@ export async function createToken(
   type: 'access' | 'refresh',
   opts: CreateAccessTokenOptions = {},
 ): Promise<string> {
-  const { loaders } = config;
+  const { loaders, loaderTimeoutMs: timeoutMs } = config;
   const nowMs = config.clock();
   const iat = Math.floor(nowMs / 1000);
   const expires = expiresIn(
@@ -192,9 +194,11 @@ export async function createToken(
   const [loaderClaims, loaderHeaders, subject] = ready
     ? [undefined, undefined, identity]
     : await Promise.all([
-        loaderObject('additionalClaimsLoader', loaders.additionalClaimsLoader, identity),
-        loaderObject('additionalHeadersLoader', loaders.additionalHeadersLoader, identity),
-        loaders.userIdentityLoader ? loaders.userIdentityLoader(identity) : identity,
+        loaderObject('additionalClaimsLoader', loaders.additionalClaimsLoader, identity, timeoutMs),
+        loaderObject('additionalHeadersLoader', loaders.additionalHeadersLoader, identity, timeoutMs),
+        loaders.userIdentityLoader
+          ? withTimeout(loaders.userIdentityLoader(identity), timeoutMs, 'userIdentityLoader')
+          : identity,
       ]);
   if (typeof subject !== 'string') throw identityError(subject, loaders.userIdentityLoader !== undefined);
 
@@ -210,7 +214,8 @@ export async function createToken(
   const alg = config.algorithm;
   let key = config.signingKey;
   if (loaders.encodeKeyLoader) {
-    key = prepareRuntimeKey((await loaders.encodeKeyLoader(identity)) as KeyInput, alg, 'private');
+    const input = await withTimeout(loaders.encodeKeyLoader(identity), timeoutMs, 'encodeKeyLoader');
+    key = prepareRuntimeKey(input as KeyInput, alg, 'private');
   }
   if (!key) {
     throw new JwtConfigError(
