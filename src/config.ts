@@ -1,3 +1,4 @@
+import { type CookieSettings, resolveCookieSettings } from './cookie-config.js';
 import { JwtConfigError } from './errors.js';
 import type { StandardSchemaV1 } from './internal/standard-schema.js';
 import { type Keyring, type RemoteKeyGetter, resolveKeyring, resolveRemoteJwks } from './keyring.js';
@@ -40,6 +41,7 @@ export const DEFAULTS = {
   accessCookiePath: '/',
   refreshCookiePath: '/',
   cookieSecure: false,
+  cookieHostPrefix: false,
   sessionCookie: true,
   cookieCsrfProtect: true,
   csrfInCookies: true,
@@ -95,7 +97,7 @@ function parseExpiry(
 type Options = JwtManagerOptions<any, any, any>;
 
 /** The validated, frozen configuration a manager runs on. */
-export interface ResolvedConfig {
+export interface ResolvedConfig extends CookieSettings {
   readonly algorithm: Algorithm;
   readonly decodeAlgorithms: ReadonlySet<Algorithm>;
   /** Key that signs new tokens (absent when encodeKeyLoader supplies it, or for verify-only asymmetric setups). */
@@ -130,13 +132,6 @@ export interface ResolvedConfig {
   readonly jsonKey: string;
   readonly refreshJsonKey: string;
   readonly connectionParamsKey: string;
-  readonly accessCookieName: string;
-  readonly refreshCookieName: string;
-  readonly accessCookiePath: string;
-  readonly refreshCookiePath: string;
-  readonly cookieSecure: boolean;
-  readonly cookieDomain: string | undefined;
-  readonly cookieSamesite: 'Strict' | 'Lax' | 'None' | undefined;
   readonly sessionCookie: boolean;
   /** undefined for session cookies, else COOKIE_MAX_AGE. */
   readonly cookieMaxAge: number | undefined;
@@ -144,10 +139,6 @@ export interface ResolvedConfig {
   readonly csrfInCookies: boolean;
   readonly csrfCheckForm: boolean;
   readonly csrfMethods: ReadonlySet<string>;
-  readonly accessCsrfCookieName: string;
-  readonly refreshCsrfCookieName: string;
-  readonly accessCsrfCookiePath: string;
-  readonly refreshCsrfCookiePath: string;
   readonly accessCsrfHeaderName: string;
   readonly refreshCsrfHeaderName: string;
   readonly accessCsrfFieldName: string;
@@ -411,12 +402,6 @@ export function resolveConfig(opts: Options): ResolvedConfig {
     throw new JwtConfigError('cookieSamesite', "must be 'Strict', 'Lax' or 'None'");
   }
   if (
-    opts.cookieDomain !== undefined &&
-    (typeof opts.cookieDomain !== 'string' || opts.cookieDomain === '')
-  ) {
-    throw new JwtConfigError('cookieDomain', 'must be a non-empty string');
-  }
-  if (
     opts.encodeIssuer !== undefined &&
     (typeof opts.encodeIssuer !== 'string' || opts.encodeIssuer === '')
   ) {
@@ -429,6 +414,20 @@ export function resolveConfig(opts: Options): ResolvedConfig {
   if (claims !== undefined && typeof (claims as StandardSchemaV1)?.['~standard']?.validate !== 'function') {
     throw new JwtConfigError('claims', 'must be a Standard Schema (for example a zod object schema)');
   }
+  const cookies = resolveCookieSettings({
+    accessCookieName: str(opts, 'accessCookieName'),
+    refreshCookieName: str(opts, 'refreshCookieName'),
+    accessCsrfCookieName: str(opts, 'accessCsrfCookieName'),
+    refreshCsrfCookieName: str(opts, 'refreshCsrfCookieName'),
+    accessCookiePath: str(opts, 'accessCookiePath'),
+    refreshCookiePath: str(opts, 'refreshCookiePath'),
+    accessCsrfCookiePath: str(opts, 'accessCsrfCookiePath'),
+    refreshCsrfCookiePath: str(opts, 'refreshCsrfCookiePath'),
+    cookieSecure: bool(opts, 'cookieSecure'),
+    cookieDomain: opts.cookieDomain,
+    cookieSamesite: samesite,
+    cookieHostPrefix: bool(opts, 'cookieHostPrefix'),
+  });
   const cache = resolveCache(opts);
   const sessionCookie = bool(opts, 'sessionCookie');
   const encodeAudience = optionalStrings('encodeAudience', opts.encodeAudience, true);
@@ -475,23 +474,13 @@ export function resolveConfig(opts: Options): ResolvedConfig {
     jsonKey: str(opts, 'jsonKey'),
     refreshJsonKey: str(opts, 'refreshJsonKey'),
     connectionParamsKey: str(opts, 'connectionParamsKey'),
-    accessCookieName: str(opts, 'accessCookieName'),
-    refreshCookieName: str(opts, 'refreshCookieName'),
-    accessCookiePath: str(opts, 'accessCookiePath'),
-    refreshCookiePath: str(opts, 'refreshCookiePath'),
-    cookieSecure: bool(opts, 'cookieSecure'),
-    cookieDomain: opts.cookieDomain,
-    cookieSamesite: samesite,
+    ...cookies,
     sessionCookie,
     cookieMaxAge: sessionCookie ? undefined : COOKIE_MAX_AGE,
     cookieCsrfProtect: bool(opts, 'cookieCsrfProtect'),
     csrfInCookies: bool(opts, 'csrfInCookies'),
     csrfCheckForm: bool(opts, 'csrfCheckForm'),
     csrfMethods: new Set(csrfMethods.map((m) => m.toUpperCase())),
-    accessCsrfCookieName: str(opts, 'accessCsrfCookieName'),
-    refreshCsrfCookieName: str(opts, 'refreshCsrfCookieName'),
-    accessCsrfCookiePath: str(opts, 'accessCsrfCookiePath'),
-    refreshCsrfCookiePath: str(opts, 'refreshCsrfCookiePath'),
     accessCsrfHeaderName: str(opts, 'accessCsrfHeaderName'),
     refreshCsrfHeaderName: str(opts, 'refreshCsrfHeaderName'),
     accessCsrfFieldName: str(opts, 'accessCsrfFieldName'),

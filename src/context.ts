@@ -70,6 +70,7 @@ export class JwtRequest {
   readonly #setHeader: ((name: string, value: string) => void) | undefined;
   readonly #noWriterReason: string;
   #cookies: Map<string, string> | undefined;
+  readonly #cookieConflicts = new Set<string>();
   #url: URL | null | undefined;
 
   constructor(init: {
@@ -111,10 +112,16 @@ export class JwtRequest {
     return this.#getHeader(name.toLowerCase());
   }
 
-  /** A request cookie by name (the first one when the name repeats). */
+  /** A request cookie by name (the first one when the name repeats: see `hasCookieConflict`). */
   cookie(name: string): string | undefined {
-    this.#cookies ??= parseCookieHeader(this.header('cookie'));
+    this.#cookies ??= parseCookieHeader(this.header('cookie'), this.#cookieConflicts);
     return this.#cookies.get(name);
+  }
+
+  /** True when the request carries the cookie `name` more than once with different values. */
+  hasCookieConflict(name: string): boolean {
+    this.cookie(name);
+    return this.#cookieConflicts.has(name);
   }
 
   /** The request URL, when known. */

@@ -79,6 +79,10 @@ async function csrfFromForm(call: CallInfo, field: string): Promise<string | und
   return undefined;
 }
 
+function rejectDuplicate(req: JwtRequest, name: string): void {
+  if (req.hasCookieConflict(name)) throw new InvalidHeaderError(`Duplicate cookie "${name}"`);
+}
+
 function fromCookies(
   req: JwtRequest,
   config: ResolvedConfig,
@@ -86,6 +90,12 @@ function fromCookies(
   call: CallInfo,
 ): FoundToken | Promise<FoundToken> {
   const name = refresh ? config.refreshCookieName : config.accessCookieName;
+  // Cookie tossing: two values for the JWT cookie or its CSRF cookie are refused, whichever comes
+  // first (the values are never echoed).
+  rejectDuplicate(req, name);
+  if (config.cookieCsrfProtect && config.csrfInCookies) {
+    rejectDuplicate(req, refresh ? config.refreshCsrfCookieName : config.accessCsrfCookieName);
+  }
   const token = req.cookie(name);
   if (!token) throw new NoAuthorizationError(`Missing cookie "${name}"`);
   if (!csrfApplies(req, config, call)) return found(token);

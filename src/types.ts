@@ -65,12 +65,19 @@ export interface VerifiedToken<TClaims = {}> {
   raw: string;
   header: JwtHeader;
   payload: JwtPayload & TClaims;
-  /** The identity claim's value (`payload[identityClaim]`). */
+  /**
+   * The identity claim's value (`payload[identityClaim]`), always a string: a token whose identity
+   * claim is anything else is refused (422), except an integer under `verifySub: false`, given here
+   * as its decimal string (`payload` keeps the number).
+   */
   identity: string;
   /** `payload.type`, `'access'` when absent. */
   type: string;
-  /** `payload.fresh`, `false` when absent. */
-  fresh: boolean | number;
+  /**
+   * True only while the token is fresh now: `payload.fresh` is `true`, or a timestamp not yet passed
+   * by the `clock`. The raw claim stays on `payload.fresh`.
+   */
+  fresh: boolean;
   /** `payload.jti`, `null` when absent. */
   jti: string | null;
   /** Where the token was found (flask's `get_jwt_request_location()`). */
@@ -146,10 +153,19 @@ export interface JwtManagerOptions<TClaims = {}, TUser = never, TCtx = any> {
   accessCookiePath?: string;
   /** @default '/' */
   refreshCookiePath?: string;
-  /** @default false */
+  /** Required by `cookieSamesite: 'None'` and by `cookieHostPrefix`. @default false */
   cookieSecure?: boolean;
+  /** A domain name (`'example.com'` or `'.example.com'`); not with `cookieHostPrefix`. @default undefined (host-only cookies) */
   cookieDomain?: string;
+  /** `'None'` requires `cookieSecure: true`. @default undefined (no SameSite attribute) */
   cookieSamesite?: 'Strict' | 'Lax' | 'None';
+  /**
+   * Prefix the JWT and CSRF cookie names with `__Host-` when writing and reading them: browsers
+   * then accept those cookies only from this host, over HTTPS, with `Path=/` and no `Domain`, so a
+   * sibling subdomain cannot plant (toss) one. Requires `cookieSecure: true`, every cookie path
+   * option `'/'` and no `cookieDomain`. @default false
+   */
+  cookieHostPrefix?: boolean;
   /** Session cookies (no Max-Age); when false, Max-Age is 31 540 000 s. @default true */
   sessionCookie?: boolean;
   /** @default true */
@@ -216,8 +232,11 @@ export interface JwtManagerOptions<TClaims = {}, TUser = never, TCtx = any> {
    */
   implicitRefresh?: false | { window?: Duration };
   /**
-   * How long a request-time loader (blocklist, verification, user lookup, decode key) may take; past
-   * it the request fails closed (INTERNAL_SERVER_ERROR) instead of hanging. `false` = no limit.
+   * How long any loader's result may take to settle: a promise, a thenable or a promise from another
+   * realm. Past it a request-time loader (blocklist, verification, user lookup, decode key, error
+   * loaders) fails the request closed (INTERNAL_SERVER_ERROR) instead of hanging, and a creation
+   * loader (additional claims/headers, user identity, encode key) makes `createAccessToken` /
+   * `createRefreshToken` reject. `false` = no limit.
    * @default '10s'
    */
   loaderTimeout?: Duration | false;

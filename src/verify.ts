@@ -13,7 +13,7 @@ import {
   WrongTokenError,
 } from './errors.js';
 import { toTRPCError } from './error-formatter.js';
-import { withTimeout } from './internal/timeout.js';
+import { LoaderTimeoutError, withTimeout } from './internal/timeout.js';
 import { type CallInfo, EXTRACTORS, missingEverywhere } from './locations.js';
 import type { TokenVerifier } from './tokens/decode.js';
 import type { JwtHeader, JwtPayload, TokenLocation, VerifiedToken } from './types.js';
@@ -50,15 +50,17 @@ function toVerifiedToken(
   header: JwtHeader,
   payload: JwtPayload,
   location: TokenLocation,
-  identityClaim: string,
+  config: ResolvedConfig,
 ): VerifiedToken<any> {
+  // Decoding refused any identity but a string, or an integer under `verifySub: false`.
+  const identity = payload[config.identityClaim] as string | number;
   return {
     raw,
     header,
     payload,
-    identity: payload[identityClaim] as string,
+    identity: typeof identity === 'string' ? identity : String(identity),
     type: typeof payload.type === 'string' ? payload.type : 'access',
-    fresh: payload.fresh ?? false,
+    fresh: isFresh(payload.fresh, config.clock() / 1000),
     jti: typeof payload.jti === 'string' ? payload.jti : null,
     location,
   };
@@ -144,7 +146,7 @@ export async function verifyRequest(
     const { header, payload } =
       verifier.cached(raw as string, decodeOpts) ??
       (await verifier.verifyUncached(raw as string, decodeOpts));
-    token = toVerifiedToken(raw as string, header, payload, location, config.identityClaim);
+    token = toVerifiedToken(raw as string, header, payload, location, config);
     break;
   }
   if (!token) {
@@ -160,7 +162,7 @@ export async function verifyRequest(
       throw new WrongTokenError('Only non-refresh tokens are allowed', errorOpts);
     }
   }
-  if (opts.fresh && !isFresh(payload.fresh, config.clock() / 1000)) {
+  if (opts.fresh && !token.fresh) {
     throw new FreshTokenRequiredError('Fresh token required', errorOpts);
   }
   const { loaders } = config;
@@ -245,9 +247,16 @@ export async function toClientError(
   if (!loader) return toTRPCError(error);
   let custom: unknown;
   try {
-    custom = await loader();
+    custom = await withTimeout(loader(), config.loaderTimeoutMs, 'An error loader');
   } catch (thrown) {
     custom = thrown;
+  }
+  if (custom instanceof LoaderTimeoutError) {
+    return new TRPCError({
+      code: 'INTERNAL_SERVER_ERROR',
+      message: 'An error loader did not answer within loaderTimeout',
+      cause: custom,
+    });
   }
   if (!(custom instanceof TRPCError)) {
     return new TRPCError({

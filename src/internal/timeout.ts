@@ -4,11 +4,25 @@ export class LoaderTimeoutError extends Error {
 }
 
 /**
- * Settles like `value`, or rejects with LoaderTimeoutError after `ms` (undefined: no limit). The timer
- * never keeps the process alive.
+ * True for anything `await` would wait on: a value with a callable `then`. Not `instanceof Promise`,
+ * which misses plain thenables and promises from another realm (a vm context, a bundled polyfill).
+ * A `then` getter that throws counts too: awaiting the value rejects with its error.
  */
-export function withTimeout<T>(value: T | Promise<T>, ms: number | undefined, what: string): Promise<T> {
-  if (ms === undefined || !(value instanceof Promise)) return Promise.resolve(value);
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return false;
+  try {
+    return typeof (value as { then?: unknown }).then === 'function';
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Settles like `value`, or rejects with LoaderTimeoutError after `ms` (undefined: no limit). Every
+ * thenable is bounded, whatever its realm. The timer never keeps the process alive.
+ */
+export function withTimeout<T>(value: T | PromiseLike<T>, ms: number | undefined, what: string): Promise<T> {
+  if (ms === undefined || !isThenable(value)) return Promise.resolve(value);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new LoaderTimeoutError(`${what} did not answer within ${ms} ms`)), ms);

@@ -1,6 +1,7 @@
 import { parseDuration, type ResolvedConfig } from '../config.js';
 import { JwtConfigError } from '../errors.js';
 import { encodeBase64url } from '../internal/base64url.js';
+import { withTimeout } from '../internal/timeout.js';
 import { isPlainObject, safeAssign } from '../internal/objects.js';
 import type { Duration, KeyInput } from '../types.js';
 import { sign } from './crypto.js';
@@ -35,9 +36,10 @@ async function loaderObject(
   name: 'additionalClaimsLoader' | 'additionalHeadersLoader',
   loader: ((identity: unknown) => unknown) | undefined,
   identity: unknown,
+  timeoutMs: number | undefined,
 ): Promise<Record<string, unknown> | undefined> {
   if (!loader) return undefined;
-  const value = await loader(identity);
+  const value = await withTimeout(loader(identity), timeoutMs, name);
   if (value === undefined || value === null) return undefined;
   if (!isPlainObject(value)) throw new JwtConfigError(name, 'must return a plain object');
   return value;
@@ -64,23 +66,22 @@ interface LayoutClaims {
   iat: number;
   jti: string;
   type: 'access' | 'refresh';
-  subject: unknown;
+  subject: string;
   csrf: string | undefined;
   exp: number | undefined;
 }
 
 /**
  * The payload as JSON.stringify writes it (the claims layout of `createToken`), built from a template
- * for the common case: no custom claims, an identity that is a string, number or boolean, and an
- * identity claim name that is a plain identifier outside the layout (an integer-like name would move
- * first, a layout name would repeat). JSON.stringify of the claims object measured ~0.5 µs, the
- * template ~0.1 µs (bench/README.md). Undefined when the case is not that one.
+ * for the common case: no custom claims, and an identity claim name that is a plain identifier
+ * outside the layout (an integer-like name would move first, a layout name would repeat).
+ * JSON.stringify of the claims object measured ~0.5 µs, the template ~0.1 µs (bench/README.md).
+ * Undefined when the case is not that one.
  */
 function directPayloadJson(config: ResolvedConfig, claims: LayoutClaims): string | undefined {
   const { fresh, iat, jti, type, subject, csrf, exp } = claims;
   const name = directClaimName(config.identityClaim);
-  const kind = typeof subject;
-  if (name === undefined || (kind !== 'string' && kind !== 'number' && kind !== 'boolean')) return undefined;
+  if (name === undefined) return undefined;
   // Non-finite numbers are `null` in JSON: leave them to JSON.stringify.
   if (!Number.isFinite(iat) || !Number.isFinite(Number(fresh)) || !Number.isFinite(exp ?? 0))
     return undefined;
@@ -136,7 +137,32 @@ function payloadObjectJson(
   if (config.encodeAudience) payload.aud = config.encodeAudience;
   if (config.encodeIssuer) payload.iss = config.encodeIssuer;
   safeAssign(payload, loaderClaims, additionalClaims);
+  const identity = payload[config.identityClaim];
+  if (typeof identity !== 'string') {
+    throw new TypeError(
+      `trpc-jwt-extended: custom claims set the identity claim "${config.identityClaim}" to a non-string (${kindOf(identity)}); it must be a string`,
+    );
+  }
   return JSON.stringify(payload);
+}
+
+function kindOf(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+}
+
+/**
+ * Identities are strings (API.md §9): a token for anything else would be refused by every later
+ * request (`Subject must be a string`), so creating one fails here instead.
+ */
+function identityError(subject: unknown, fromLoader: boolean): TypeError {
+  if (fromLoader)
+    return new JwtConfigError('userIdentityLoader', `must return a string (got ${kindOf(subject)})`);
+  if (subject === undefined) {
+    return new TypeError('trpc-jwt-extended: createAccessToken/createRefreshToken need an identity');
+  }
+  return new TypeError(
+    `trpc-jwt-extended: the identity must be a string (got ${kindOf(subject)}); pass String(id), or set userIdentityLoader to turn it into one`,
+  );
 }
 
 /**
@@ -150,7 +176,7 @@ export async function createToken(
   type: 'access' | 'refresh',
   opts: CreateAccessTokenOptions = {},
 ): Promise<string> {
-  const { loaders } = config;
+  const { loaders, loaderTimeoutMs: timeoutMs } = config;
   const nowMs = config.clock();
   const iat = Math.floor(nowMs / 1000);
   const expires = expiresIn(
@@ -168,13 +194,13 @@ export async function createToken(
   const [loaderClaims, loaderHeaders, subject] = ready
     ? [undefined, undefined, identity]
     : await Promise.all([
-        loaderObject('additionalClaimsLoader', loaders.additionalClaimsLoader, identity),
-        loaderObject('additionalHeadersLoader', loaders.additionalHeadersLoader, identity),
-        loaders.userIdentityLoader ? loaders.userIdentityLoader(identity) : identity,
+        loaderObject('additionalClaimsLoader', loaders.additionalClaimsLoader, identity, timeoutMs),
+        loaderObject('additionalHeadersLoader', loaders.additionalHeadersLoader, identity, timeoutMs),
+        loaders.userIdentityLoader
+          ? withTimeout(loaders.userIdentityLoader(identity), timeoutMs, 'userIdentityLoader')
+          : identity,
       ]);
-  if (subject === undefined) {
-    throw new TypeError('trpc-jwt-extended: createAccessToken/createRefreshToken need an identity');
-  }
+  if (typeof subject !== 'string') throw identityError(subject, loaders.userIdentityLoader !== undefined);
 
   const fresh = type === 'access' ? freshClaim(opts.fresh, nowMs / 1000) : false;
   const jti = newJti();
@@ -188,7 +214,8 @@ export async function createToken(
   const alg = config.algorithm;
   let key = config.signingKey;
   if (loaders.encodeKeyLoader) {
-    key = prepareRuntimeKey((await loaders.encodeKeyLoader(identity)) as KeyInput, alg, 'private');
+    const input = await withTimeout(loaders.encodeKeyLoader(identity), timeoutMs, 'encodeKeyLoader');
+    key = prepareRuntimeKey(input as KeyInput, alg, 'private');
   }
   if (!key) {
     throw new JwtConfigError(

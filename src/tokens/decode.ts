@@ -242,6 +242,16 @@ export class TokenVerifier {
     if (!Object.hasOwn(payload, config.identityClaim) || payload[config.identityClaim] === undefined) {
       throw new JWTDecodeError(`Missing claim: ${config.identityClaim}`);
     }
+    // §9: identities are strings. `verifySub: false` (migration from integer ids) also lets an
+    // integer through, which ctx.token.identity carries as its decimal string.
+    const identity = payload[config.identityClaim];
+    if (typeof identity !== 'string' && (config.verifySub || !Number.isSafeInteger(identity))) {
+      throw new JWTDecodeError(
+        config.identityClaim === 'sub'
+          ? 'Subject must be a string'
+          : `Invalid claim: ${config.identityClaim} must be a string`,
+      );
+    }
   }
 }
 

@@ -3,6 +3,7 @@
  * closed (INTERNAL_SERVER_ERROR), the procedure body never runs, and nothing about the loader or the
  * token reaches the client.
  */
+import { runInNewContext } from 'node:vm';
 import { initTRPC } from '@trpc/server';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import {
   type JwtContextPart,
   type JwtManagerOptions,
 } from '../../src/index.js';
+import { LoaderTimeoutError } from '../../src/internal/timeout.js';
 
 const SECRET = 'loader-timeout-secret-0123456789abcdef';
 const never = () => new Promise<never>(() => {});
@@ -55,6 +57,50 @@ describe('loaderTimeout', () => {
       expect(Date.now() - started).toBeLessThan(5_000);
     });
   }
+
+  // A thenable or a promise from another realm (a vm context, an iframe-like sandbox, a library
+  // bundling its own Promise) is not `instanceof Promise`; it must be bounded all the same.
+  for (const [what, make] of [
+    ['a never-settling thenable', () => ({ then() {} })],
+    ['a never-settling promise from another realm', () => runInNewContext('new Promise(() => {})')],
+  ] as const) {
+    for (const loader of ['tokenInBlocklistLoader', 'userLookupLoader', 'decodeKeyLoader'] as const) {
+      it(`${loader} returning ${what} fails the request closed after the timeout`, async () => {
+        const signer = createJwtManager({ secretKey: SECRET });
+        const { call, bodies } = app({ [loader]: make });
+        const res = await call(await signer.createAccessToken('ann'));
+        expect(res.status).toBe(500);
+        expect(JSON.parse(res.text).error.data.code).toBe('INTERNAL_SERVER_ERROR');
+        expect(bodies()).toBe(0);
+      });
+    }
+  }
+
+  it('a hanging error loader (here expiredTokenLoader) answers 500 after the timeout instead of hanging', async () => {
+    const signer = createJwtManager({ secretKey: SECRET, accessTokenExpires: 1, clock: () => 0 });
+    const { call, bodies } = app({ expiredTokenLoader: () => ({ then() {} }) as never });
+    const res = await call(await signer.createAccessToken('ann'));
+    expect(res.status).toBe(500);
+    expect(JSON.parse(res.text).error).toMatchObject({
+      message: 'An error loader did not answer within loaderTimeout',
+      data: { code: 'INTERNAL_SERVER_ERROR' },
+    });
+    expect(bodies()).toBe(0);
+  });
+
+  it('creation loaders are bounded too: createAccessToken rejects with LoaderTimeoutError', async () => {
+    for (const loader of [
+      'additionalClaimsLoader',
+      'additionalHeadersLoader',
+      'userIdentityLoader',
+      'encodeKeyLoader',
+    ] as const) {
+      const { jwt } = app({ [loader]: () => ({ then() {} }) });
+      const error = await jwt.createAccessToken('ann').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(LoaderTimeoutError);
+      expect((error as Error).message).toBe(`${loader} did not answer within 200 ms`);
+    }
+  });
 
   it('a loader that answers within the timeout is unaffected', async () => {
     const { jwt, call, bodies } = app({ tokenInBlocklistLoader: async () => false });

@@ -140,19 +140,26 @@ describe('Authorization header parsing', () => {
 });
 
 describe('cookies', () => {
-  it('duplicate cookies of the same name: the first wins (the most specific path comes first)', async () => {
+  it('duplicate cookies of the same name with different values are refused (cookie tossing), either order', async () => {
     const [alice, mallory] = [await tokenFor('alice'), await tokenFor('mallory')];
-    const res = await call(cookiesApp, 'me', {
-      headers: { cookie: `access_token_cookie=${alice}; access_token_cookie=${mallory}` },
+    for (const cookie of [
+      `access_token_cookie=${alice}; access_token_cookie=${mallory}`,
+      `access_token_cookie=${mallory}; access_token_cookie=${alice}`,
+    ]) {
+      const res = await call(cookiesApp, 'me', { headers: { cookie } });
+      expectHttpError(res, 422, 'INVALID_HEADER', 'Duplicate cookie "access_token_cookie"');
+    }
+    const same = await call(cookiesApp, 'me', {
+      headers: { cookie: `access_token_cookie=${alice}; access_token_cookie=${alice}` },
     });
-    expectOk(res, whoAmI('alice', 'cookies'));
+    expectOk(same, whoAmI('alice', 'cookies'));
   });
 
   it('a bad first cookie is not skipped in favour of a good second one', async () => {
     const res = await call(cookiesApp, 'me', {
       headers: { cookie: `access_token_cookie=garbage; access_token_cookie=${await tokenFor('alice')}` },
     });
-    expectHttpError(res, 422, 'INVALID_TOKEN', 'Not enough segments');
+    expectHttpError(res, 422, 'INVALID_HEADER', 'Duplicate cookie "access_token_cookie"');
   });
 
   it('prototype-named cookies do not confuse the parser', async () => {

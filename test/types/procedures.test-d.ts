@@ -41,6 +41,7 @@ protectedProcedure.query(({ ctx }) => {
   expectTypeOf(ctx.token.payload.orgId).toEqualTypeOf<string>();
   expectTypeOf(ctx.token.payload.sub).toEqualTypeOf<string | undefined>();
   expectTypeOf(ctx.token.identity).toEqualTypeOf<string>();
+  expectTypeOf(ctx.token.fresh).toEqualTypeOf<boolean>(); // the raw claim stays on payload.fresh
   expectTypeOf(ctx.token.jti).toEqualTypeOf<string | null>();
   expectTypeOf(ctx.token.location).toEqualTypeOf<TokenLocation>();
   expectTypeOf(ctx.user).toEqualTypeOf<User>();

@@ -388,7 +388,9 @@ describe('createJwtManager: other options', () => {
       expectConfigError({ ...base, cookieSamesite }, 'cookieSamesite', "must be 'Strict', 'Lax' or 'None'");
     }
     for (const cookieSamesite of ['Strict', 'Lax', 'None'] as const) {
-      expect(createJwtManager({ ...base, cookieSamesite }).config.cookieSamesite).toBe(cookieSamesite);
+      // 'None' needs Secure (test/unit/cookie-config.test.ts)
+      const c = createJwtManager({ ...base, cookieSamesite, cookieSecure: true }).config;
+      expect(c.cookieSamesite).toBe(cookieSamesite);
     }
   });
 

@@ -36,6 +36,18 @@ describe('parseCookieHeader', () => {
     expect([...parseCookieHeader('flag; =orphan; x=1')]).toEqual([['x', '1']]);
   });
 
+  it('reports a name repeated with a different value in `conflicts` (cookie tossing), not an identical repeat', () => {
+    const conflicts = new Set<string>();
+    const cookies = parseCookieHeader('a=1; b=2; a=1; c=3; c="3"; b=x; d=; d=y', conflicts);
+    expect([...conflicts].sort()).toEqual(['b', 'd']);
+    expect([cookies.get('a'), cookies.get('b'), cookies.get('c'), cookies.get('d')]).toEqual([
+      '1',
+      '2',
+      '3',
+      '',
+    ]);
+  });
+
   it('an empty value is kept as an empty string', () => {
     expect(parseCookieHeader('access_token_cookie=').get('access_token_cookie')).toBe('');
   });
@@ -99,5 +111,35 @@ describe('serializeCookie', () => {
       'trpc-jwt-extended: invalid cookie Domain attribute',
     );
     expect(() => serializeCookie('a', 'b', { path: '/\r\nX: y' })).toThrow('invalid cookie Path attribute');
+  });
+});
+
+describe('serializeCookie: cookie name prefixes (RFC 6265bis §4.1.3)', () => {
+  it('a __Host- cookie needs Secure, Path=/ and no Domain', () => {
+    expect(serializeCookie('__Host-jwt', 'v', { secure: true })).toBe('__Host-jwt=v; Secure; Path=/');
+    for (const attrs of [{}, { secure: true, path: '/api' }, { secure: true, domain: 'example.com' }]) {
+      expect(() => serializeCookie('__Host-jwt', 'v', attrs)).toThrow(
+        new TypeError(
+          'trpc-jwt-extended: cookie "__Host-jwt" needs Secure, Path=/ and no Domain (the __Host- prefix)',
+        ),
+      );
+    }
+  });
+
+  it('a __Secure- cookie needs Secure', () => {
+    expect(serializeCookie('__Secure-jwt', 'v', { secure: true, path: '/a' })).toBe(
+      '__Secure-jwt=v; Secure; Path=/a',
+    );
+    expect(() => serializeCookie('__Secure-jwt', 'v')).toThrow(
+      new TypeError('trpc-jwt-extended: cookie "__Secure-jwt" needs Secure (the __Secure- prefix)'),
+    );
+  });
+
+  it('refuses a Domain that is not a domain name', () => {
+    for (const domain of ['https://a.example', 'a.example:80', 'a.example/x']) {
+      expect(() => serializeCookie('jwt', 'v', { domain })).toThrow(
+        new TypeError('trpc-jwt-extended: invalid cookie Domain attribute'),
+      );
+    }
   });
 });

@@ -188,6 +188,57 @@ describe('optional claims', () => {
   });
 });
 
+describe('identities are strings (issue #13, item 10)', () => {
+  const rejection = (promise: Promise<unknown>) =>
+    promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+
+  it.each([
+    ['number', 42],
+    ['object', { id: 1 }],
+    ['boolean', true],
+    ['null', null],
+  ])(
+    'a %s identity without userIdentityLoader is a TypeError at creation, for both token kinds',
+    async (kind, identity) => {
+      const jwt = manager();
+      for (const create of [jwt.createAccessToken, jwt.createRefreshToken]) {
+        const error = await rejection(create(identity));
+        expect(error).toBeInstanceOf(TypeError);
+        expect((error as Error).message).toBe(
+          `trpc-jwt-extended: the identity must be a string (got ${kind}); pass String(id), or set userIdentityLoader to turn it into one`,
+        );
+      }
+    },
+  );
+
+  it('custom claims that set the identity claim to a non-string are refused the same way', async () => {
+    const error = await rejection(manager().createAccessToken('alice', { additionalClaims: { sub: 42 } }));
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toBe(
+      'trpc-jwt-extended: custom claims set the identity claim "sub" to a non-string (number); it must be a string',
+    );
+    const uid = manager({ identityClaim: 'uid', additionalClaimsLoader: () => ({ uid: null }) });
+    expect(((await rejection(uid.createRefreshToken('alice'))) as Error).message).toBe(
+      'trpc-jwt-extended: custom claims set the identity claim "uid" to a non-string (null); it must be a string',
+    );
+  });
+
+  it('userIdentityLoader must return a string: anything else is a JwtConfigError naming it', async () => {
+    const jwt = manager({ userIdentityLoader: (identity) => (identity as { id: number }).id as never });
+    const error = await rejection(jwt.createAccessToken({ id: 7 }));
+    expect(error).toBeInstanceOf(JwtConfigError);
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toBe(
+      'trpc-jwt-extended: option `userIdentityLoader` must return a string (got number)',
+    );
+    const ok = manager({ userIdentityLoader: async (identity) => `user-${(identity as { id: number }).id}` });
+    expect(parts(await ok.createAccessToken({ id: 7 })).payload.sub).toBe('user-7');
+  });
+});
+
 describe('loaders', () => {
   it('userIdentityLoader turns the identity into the claim; claim loaders get the raw identity', async () => {
     const seen: unknown[] = [];
@@ -344,8 +395,8 @@ describe('createAccessToken: the payload text of the common case', () => {
   // the same bytes, whatever the options (the random jti and csrf aside).
   const cases: [string, Partial<JwtManagerOptions>, unknown, object][] = [
     ['defaults', {}, 'alice', {}],
-    ['a number identity, fresh for a duration', {}, 42, { fresh: '5m' }],
-    ['a boolean identity, fresh as true', {}, true, { fresh: true }],
+    ['a numeric identity string, fresh for a duration', {}, '42', { fresh: '5m' }],
+    ['fresh as true', {}, 'true', { fresh: true }],
     ['escapes in the identity', {}, 'a"b\\c\u2028\u0000é😀', {}],
     [
       'no nbf, no csrf, no expiry',
