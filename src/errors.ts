@@ -126,6 +126,53 @@ export class JwtConfigError extends TypeError {
 }
 
 /**
+ * Every JwtError subclass: narrow on `code` (`if (error.code === 'TOKEN_EXPIRED') error.payload…`), as
+ * jose's `AnyJOSEError`. A new code without a class here fails to compile (see `JWT_ERROR_CLASSES`).
+ */
+export type AnyJwtError =
+  | NoAuthorizationError
+  | CSRFError
+  | InvalidHeaderError
+  | InvalidQueryParamError
+  | JWTDecodeError
+  | WrongTokenError
+  | ExpiredSignatureError
+  | FreshTokenRequiredError
+  | RevokedTokenError
+  | UserClaimsVerificationError
+  | UserLookupError;
+
+/** The class of each code: a code without a class (or a class without a code) fails to compile. */
+export const JWT_ERROR_CLASSES = {
+  NO_AUTHORIZATION: NoAuthorizationError,
+  CSRF_ERROR: CSRFError,
+  INVALID_HEADER: InvalidHeaderError,
+  INVALID_QUERY_PARAM: InvalidQueryParamError,
+  INVALID_TOKEN: JWTDecodeError,
+  WRONG_TOKEN_TYPE: WrongTokenError,
+  TOKEN_EXPIRED: ExpiredSignatureError,
+  FRESH_TOKEN_REQUIRED: FreshTokenRequiredError,
+  TOKEN_REVOKED: RevokedTokenError,
+  CLAIMS_VERIFICATION_FAILED: UserClaimsVerificationError,
+  USER_LOOKUP_FAILED: UserLookupError,
+} as const satisfies { [C in JwtErrorCode]: new (...args: never[]) => Extract<AnyJwtError, { code: C }> };
+
+/** A loader (blocklist, verification, user, key, error or creation loader) did not settle within `loaderTimeout`. */
+export class LoaderTimeoutError extends Error {
+  override readonly name = 'LoaderTimeoutError';
+}
+
+/** A loader threw something that is not a JwtError: the request fails closed (500); `cause` is what it threw. */
+export class LoaderFailure extends Error {
+  override readonly name = 'LoaderFailure';
+}
+
+/** The external issuer's JWK Set could not be fetched (network, timeout, bad JSON): a server-side failure. */
+export class RemoteKeysUnavailableError extends Error {
+  override readonly name = 'RemoteKeysUnavailableError';
+}
+
+/**
  * Redis did not answer in time, or the connection failed. Thrown by every method of the Redis
  * blocklist; a loader that throws fails the request closed (INTERNAL_SERVER_ERROR). The message
  * never contains the Redis URL, a key or a token.

@@ -12,8 +12,11 @@ export { type JwtErrorData, jwtErrorFormatter, toTRPCError } from './error-forma
 export {
   CSRFError,
   ExpiredSignatureError,
+  type AnyJwtError,
   BlocklistFullError,
   BlocklistUnavailableError,
+  LoaderTimeoutError,
+  RemoteKeysUnavailableError,
   FreshTokenRequiredError,
   findJwtError,
   InvalidHeaderError,
@@ -36,7 +39,6 @@ export { createMemoryBlocklist, type MemoryBlocklist, type MemoryBlocklistOption
 export type { Blocklist, BlocklistOptions, RotationNext, RotationOutcome } from './stores/types.js';
 export { FAMILY_CLAIM, type RotationStore, type TokenPair, type TokenPairOptions } from './rotation.js';
 export { bearerChallenge } from './procedures.js';
-export { RemoteKeysUnavailableError } from './tokens/decode.js';
 export {
   createJwtManager,
   type JwtManager,

@@ -5,6 +5,8 @@ import {
   FreshTokenRequiredError,
   JWTDecodeError,
   JwtError,
+  LoaderFailure,
+  LoaderTimeoutError,
   NoAuthorizationError,
   loaderErrorCause,
   RevokedTokenError,
@@ -13,7 +15,7 @@ import {
   WrongTokenError,
 } from './errors.js';
 import { toTRPCError } from './error-formatter.js';
-import { LoaderTimeoutError, withTimeout } from './internal/timeout.js';
+import { withTimeout } from './internal/timeout.js';
 import { type CallInfo, EXTRACTORS, missingEverywhere } from './locations.js';
 import type { TokenVerifier } from './tokens/decode.js';
 import type { JwtHeader, JwtPayload, TokenLocation, VerifiedToken } from './types.js';
@@ -38,11 +40,6 @@ export interface VerifyOptions {
 export interface VerifiedRequest<TClaims = {}, TUser = unknown> {
   token: VerifiedToken<TClaims>;
   user: TUser | undefined;
-}
-
-/** A request whose verification threw something that is not a JwtError: fails closed. */
-export class LoaderFailure extends Error {
-  override readonly name = 'LoaderFailure';
 }
 
 function toVerifiedToken(

@@ -1,7 +1,4 @@
-/** A loader that did not settle within `loaderTimeout`. */
-export class LoaderTimeoutError extends Error {
-  override readonly name = 'LoaderTimeoutError';
-}
+import { LoaderTimeoutError } from '../errors.js';
 
 /**
  * True for anything `await` would wait on: a value with a callable `then`. Not `instanceof Promise`,

@@ -1,5 +1,11 @@
 import type { ResolvedConfig } from '../config.js';
-import { CSRFError, ExpiredSignatureError, JWTDecodeError, JwtError } from '../errors.js';
+import {
+  CSRFError,
+  ExpiredSignatureError,
+  JWTDecodeError,
+  JwtError,
+  RemoteKeysUnavailableError,
+} from '../errors.js';
 import { timingSafeEqualStrings } from '../internal/compare.js';
 import { LruCache } from '../internal/lru.js';
 import { withTimeout } from '../internal/timeout.js';
@@ -270,11 +276,6 @@ async function remoteKey(getKey: RemoteKeyGetter, header: JwtHeader): Promise<Ke
     }
     throw new RemoteKeysUnavailableError("The issuer's signing keys could not be fetched", { cause: error });
   }
-}
-
-/** The external issuer's JWK Set could not be fetched (network, timeout, bad JSON): a server-side failure. */
-export class RemoteKeysUnavailableError extends Error {
-  override readonly name = 'RemoteKeysUnavailableError';
 }
 
 /** The clock in seconds, not rounded: PyJWT compares floats, so a fractional leeway counts exactly. */

@@ -13,7 +13,7 @@ import {
   type JwtContextPart,
   type JwtManagerOptions,
 } from '../../src/index.js';
-import { LoaderTimeoutError } from '../../src/internal/timeout.js';
+import { LoaderTimeoutError } from '../../src/errors.js';
 
 const SECRET = 'loader-timeout-secret-0123456789abcdef';
 const never = () => new Promise<never>(() => {});

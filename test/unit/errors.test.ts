@@ -20,6 +20,7 @@ import {
   UserLookupError,
   WrongTokenError,
 } from '../../src/index.js';
+import { type AnyJwtError, JWT_ERROR_CLASSES } from '../../src/errors.js';
 
 /** API.md §5: class, code, tRPC code, HTTP status, a default message. */
 const TABLE = [
@@ -119,5 +120,13 @@ describe('JwtConfigError', () => {
     expect(error.message).toBe('trpc-jwt-extended: option `secretKey` is required');
     expect(isJwtError(error)).toBe(false);
     expect(findJwtError(error)).toBeUndefined();
+  });
+});
+
+describe('JWT_ERROR_CLASSES and AnyJwtError', () => {
+  it.each(JWT_ERROR_CODES)('%s has a class whose instances carry that code', (code) => {
+    const error: AnyJwtError = new JWT_ERROR_CLASSES[code]('message');
+    expect(error).toBeInstanceOf(JwtError);
+    expect(error.code).toBe(code);
   });
 });

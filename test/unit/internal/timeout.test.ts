@@ -5,7 +5,8 @@
  */
 import { runInNewContext } from 'node:vm';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { LoaderTimeoutError, withTimeout } from '../../../src/internal/timeout.js';
+import { LoaderTimeoutError } from '../../../src/errors.js';
+import { withTimeout } from '../../../src/internal/timeout.js';
 
 beforeEach(() => {
   vi.useFakeTimers();
