@@ -114,23 +114,50 @@ function fromQueryString(req: JwtRequest, config: ResolvedConfig): FoundToken {
   return found(value.slice(prefix.length));
 }
 
+const NOT_JSON = 'Invalid content-type. Must be application/json.';
+
+/**
+ * The raw input came from a URL: an HTTP GET (or HEAD) carries it in `?input=`, which logs, proxies
+ * and Referer headers keep. A WebSocket message, a request body and a server-side input do not.
+ */
+function inputInUrl(req: JwtRequest): boolean {
+  return req.transport === 'http' && (req.method === 'GET' || req.method === 'HEAD');
+}
+
 async function fromJson(
-  _req: JwtRequest,
+  req: JwtRequest,
   config: ResolvedConfig,
   refresh: boolean,
   call: CallInfo,
 ): Promise<FoundToken> {
   const key = refresh ? config.refreshJsonKey : config.jsonKey;
+  // flask reads only a JSON body; a GET has none (§9: a query's `?input=` never authenticates it).
+  if (inputInUrl(req)) throw new NoAuthorizationError(NOT_JSON);
   const input = call.getRawInput ? await call.getRawInput() : undefined;
   if (typeof FormData !== 'undefined' && input instanceof FormData) {
-    throw new NoAuthorizationError('Invalid content-type. Must be application/json.');
+    throw new NoAuthorizationError(NOT_JSON);
   }
   const value = isPlainObject(input) && Object.hasOwn(input, key) ? input[key] : undefined;
   if (!value) throw new NoAuthorizationError(`Missing "${key}" key in json data.`);
   return found(value);
 }
 
-function fromConnectionParams(req: JwtRequest, config: ResolvedConfig): FoundToken {
+/**
+ * Connection params belong to a WebSocket connection (sent in its first message) or to an SSE
+ * subscription. tRPC's HTTP adapters also parse `?connectionParams=` on any other call: there they
+ * are a token in a URL, and are never read (§9).
+ */
+function fromConnectionParams(
+  req: JwtRequest,
+  config: ResolvedConfig,
+  _refresh: boolean,
+  call: CallInfo,
+): FoundToken {
+  if (req.transport === 'http' && call.type !== 'subscription') {
+    throw new NoAuthorizationError(
+      'Connection params are read only on WebSocket connections and subscriptions',
+    );
+  }
   const key = config.connectionParamsKey;
   const value = req.connectionParams?.[key];
   if (!value) throw new NoAuthorizationError(`Missing "${key}" in connection params`);
