@@ -79,6 +79,35 @@ async function csrfFromForm(call: CallInfo, field: string): Promise<string | und
   return undefined;
 }
 
+/** `value` as a serialised origin (`scheme://host[:port]`), or undefined when it is none (`null`). */
+function originOf(value: string): string | undefined {
+  try {
+    const origin = new URL(value).origin;
+    return origin === 'null' ? undefined : origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Cross-site WebSocket hijacking: a browser sends cookies on a WebSocket upgrade whatever page opened
+ * it, and a WebSocket has no CSRF header. A cookie is accepted on one only from a trusted `Origin`:
+ * `websocketOrigins`, or by default the request's own origin (`http(s)://<Host>`).
+ */
+function assertTrustedOrigin(req: JwtRequest, config: ResolvedConfig): void {
+  const header = req.header('origin');
+  if (header === undefined || header.trim() === '') throw new CSRFError('Missing WebSocket origin');
+  const origin = originOf(header.trim());
+  const host = req.header('host');
+  const trusted =
+    origin !== undefined &&
+    (config.websocketOrigins
+      ? config.websocketOrigins.has(origin)
+      : host !== undefined &&
+        (origin === originOf(`http://${host}`) || origin === originOf(`https://${host}`)));
+  if (!trusted) throw new CSRFError('Untrusted WebSocket origin');
+}
+
 function fromCookies(
   req: JwtRequest,
   config: ResolvedConfig,
@@ -88,6 +117,7 @@ function fromCookies(
   const name = refresh ? config.refreshCookieName : config.accessCookieName;
   const token = req.cookie(name);
   if (!token) throw new NoAuthorizationError(`Missing cookie "${name}"`);
+  if (req.transport === 'websocket') assertTrustedOrigin(req, config);
   if (!csrfApplies(req, config, call)) return found(token);
   const withCsrf = (csrf: string | undefined): FoundToken => {
     if (!csrf) throw new CSRFError('Missing CSRF token');

@@ -217,6 +217,13 @@ export interface JwtManagerOptions<TClaims = {}, TUser = never, TCtx = any> {
    * @default '10s'
    */
   loaderTimeout?: Duration | false;
+  /**
+   * Origins (`'https://app.example'`) trusted to open a WebSocket authenticated by a cookie (cross-site
+   * WebSocket hijacking): the upgrade request's `Origin` must be one of them. Replaces the default;
+   * `[]` refuses every cookie on a WebSocket. Header and connection-params tokens are unaffected.
+   * @default the request's own origin: `http://<Host>` or `https://<Host>`
+   */
+  websocketOrigins?: readonly string[];
 
   additionalClaimsLoader?: (identity: unknown) => MaybePromise<Record<string, unknown>>;
   additionalHeadersLoader?: (identity: unknown) => MaybePromise<Record<string, unknown>>;

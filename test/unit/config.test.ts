@@ -478,6 +478,40 @@ describe('createJwtManager: other options', () => {
   });
 });
 
+describe('createJwtManager: stream and WebSocket options (#13)', () => {
+  const ORIGINS = "must be a list of origins like 'https://app.example' (scheme, host and port; no path)";
+
+  it('websocketOrigins: absent by default (the own origin), normalised origins when given', () => {
+    expect(createJwtManager(base).config.websocketOrigins).toBeUndefined();
+    const given = createJwtManager({
+      ...base,
+      websocketOrigins: ['https://App.Example/', 'http://localhost:5173', 'https://a.example:443'],
+    });
+    expect([...given.config.websocketOrigins!]).toEqual([
+      'https://app.example',
+      'http://localhost:5173',
+      'https://a.example',
+    ]);
+    expect([...createJwtManager({ ...base, websocketOrigins: [] }).config.websocketOrigins!]).toEqual([]);
+  });
+
+  it('websocketOrigins: refuses anything but a list of http(s) origins', () => {
+    for (const bad of [
+      'https://app.example',
+      [''],
+      ['app.example'],
+      ['https://app.example/path'],
+      ['https://app.example?x=1'],
+      ['https://user@app.example'],
+      ['ws://app.example'],
+      ['*'],
+      [1],
+    ]) {
+      expectConfigError({ ...base, websocketOrigins: bad }, 'websocketOrigins', ORIGINS);
+    }
+  });
+});
+
 describe('createJwtManager: defaults (API.md §1) and overrides', () => {
   it('has flask-jwt-extended defaults for every option', () => {
     const c = createJwtManager(base).config;
