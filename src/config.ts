@@ -110,6 +110,8 @@ export interface ResolvedConfig {
   readonly wwwAuthenticate: { readonly realm: string } | undefined;
   /** ms a request-time loader may take before the request fails closed; undefined = no limit. */
   readonly loaderTimeoutMs: number | undefined;
+  /** ms between blocklist re-checks of an open subscription; undefined when off. */
+  readonly streamRevocationCheckMs: number | undefined;
   /** Origins trusted to open a cookie-authenticated WebSocket; undefined = the request's own origin. */
   readonly websocketOrigins: ReadonlySet<string> | undefined;
   /** Implicit refresh window in seconds; undefined when off. */
@@ -205,6 +207,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'implicitRefresh',
   'loaderTimeout',
   'websocketOrigins',
+  'streamRevocationCheckInterval',
 ]);
 KNOWN_OPTIONS.delete('cacheMaxSize');
 
@@ -448,6 +451,7 @@ export function resolveConfig(opts: Options): ResolvedConfig {
     wwwAuthenticate: resolveChallenge(opts.wwwAuthenticate),
     implicitRefreshWindow: resolveImplicitRefresh(opts.implicitRefresh),
     websocketOrigins: resolveOrigins(opts.websocketOrigins),
+    streamRevocationCheckMs: resolveStreamCheck(opts.streamRevocationCheckInterval),
     loaderTimeoutMs:
       opts.loaderTimeout === false
         ? undefined
@@ -530,6 +534,15 @@ function resolveImplicitRefresh(value: Options['implicitRefresh']): number | und
     throw new JwtConfigError('implicitRefresh', 'must be false or { window?: duration }');
   }
   return parseDuration('implicitRefresh', value.window ?? '5m');
+}
+
+function resolveStreamCheck(value: Options['streamRevocationCheckInterval']): number | undefined {
+  if (value === false) return undefined;
+  const seconds = parseDuration('streamRevocationCheckInterval', value ?? '30s');
+  if (seconds === 0) {
+    throw new JwtConfigError('streamRevocationCheckInterval', 'must be more than 0 (false turns it off)');
+  }
+  return seconds * 1000;
 }
 
 const ORIGIN_RE = /^https?:\/\/[^/?#@\s]+\/?$/i;

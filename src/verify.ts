@@ -86,6 +86,27 @@ async function runLoader<T>(
 }
 
 /**
+ * The blocklist step: throws RevokedTokenError when `tokenInBlocklistLoader` says `token` is revoked,
+ * LoaderFailure when it throws or outlasts `loaderTimeout`. Also re-run by open subscriptions.
+ */
+export async function assertNotRevoked(
+  config: ResolvedConfig,
+  token: VerifiedToken<any>,
+  ctx: unknown,
+): Promise<void> {
+  const loader = config.loaders.tokenInBlocklistLoader;
+  if (!loader) return;
+  const { header, payload } = token;
+  // Truthy means revoked, as flask's `if token_in_blocklist_loader(...)`: a loader returning a
+  // Redis value or a database row must not fail open because it is not exactly `true`.
+  if (
+    await runLoader(() => loader({ header, payload, ctx }), config.loaderTimeoutMs, 'tokenInBlocklistLoader')
+  ) {
+    throw new RevokedTokenError('Token has been revoked', { header, payload });
+  }
+}
+
+/**
  * The verification pipeline of flask's `verify_jwt_in_request`, in its check order:
  * location → decode → CSRF → type → fresh → blocklist → custom verification → user lookup.
  * Returns null for OPTIONS and for an optional call without a token. Throws a JwtError (or a
@@ -146,17 +167,7 @@ export async function verifyRequest(
   const args = { header, payload, ctx };
   if (loaders.tokenInBlocklistLoader && !opts.skipRevocationCheck) {
     if (token.jti === null) throw new JWTDecodeError('Missing claim: jti', errorOpts);
-    // Truthy means revoked, as flask's `if token_in_blocklist_loader(...)`: a loader returning a
-    // Redis value or a database row must not fail open because it is not exactly `true`.
-    if (
-      await runLoader(
-        () => loaders.tokenInBlocklistLoader!(args),
-        config.loaderTimeoutMs,
-        'tokenInBlocklistLoader',
-      )
-    ) {
-      throw new RevokedTokenError('Token has been revoked', errorOpts);
-    }
+    await assertNotRevoked(config, token, ctx);
   }
   if (
     loaders.tokenVerificationLoader &&

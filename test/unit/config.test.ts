@@ -495,6 +495,32 @@ describe('createJwtManager: stream and WebSocket options (#13)', () => {
     expect([...createJwtManager({ ...base, websocketOrigins: [] }).config.websocketOrigins!]).toEqual([]);
   });
 
+  it("streamRevocationCheckInterval: '30s' by default, any positive duration, or false", () => {
+    expect(createJwtManager(base).config.streamRevocationCheckMs).toBe(30_000);
+    expect(
+      createJwtManager({ ...base, streamRevocationCheckInterval: 0.25 }).config.streamRevocationCheckMs,
+    ).toBe(250);
+    expect(
+      createJwtManager({ ...base, streamRevocationCheckInterval: '2m' }).config.streamRevocationCheckMs,
+    ).toBe(120_000);
+    expect(
+      createJwtManager({ ...base, streamRevocationCheckInterval: false }).config.streamRevocationCheckMs,
+    ).toBeUndefined();
+    expectConfigError(
+      { ...base, streamRevocationCheckInterval: 0 },
+      'streamRevocationCheckInterval',
+      'must be more than 0 (false turns it off)',
+    );
+    expectConfigError(
+      { ...base, streamRevocationCheckInterval: 'often' },
+      'streamRevocationCheckInterval',
+      `must be a number of seconds or a string like '30s', '15m', '12h', '30d' (got "often")`,
+    );
+    expect(thrown({ ...base, streamRevocationCheckInterval: true }).option).toBe(
+      'streamRevocationCheckInterval',
+    );
+  });
+
   it('websocketOrigins: refuses anything but a list of http(s) origins', () => {
     for (const bad of [
       'https://app.example',
