@@ -183,14 +183,16 @@ function fromConnectionParams(
   _refresh: boolean,
   call: CallInfo,
 ): FoundToken {
-  if (req.transport === 'http' && call.type !== 'subscription') {
-    throw new NoAuthorizationError(
-      'Connection params are read only on WebSocket connections and subscriptions',
-    );
-  }
   const key = config.connectionParamsKey;
   const value = req.connectionParams?.[key];
-  if (!value) throw new NoAuthorizationError(`Missing "${key}" in connection params`);
+  const missing = `Missing "${key}" in connection params`;
+  if (req.transport === 'http' && call.type !== 'subscription') {
+    // Never read here; the message says why only when someone sent a value.
+    throw new NoAuthorizationError(
+      value ? 'Connection params are read only on WebSocket connections and subscriptions' : missing,
+    );
+  }
+  if (!value) throw new NoAuthorizationError(missing);
   return found(value);
 }
 

@@ -101,7 +101,7 @@ describe.each(['standalone', 'fetch'] as const)('%s adapter', (name) => {
     expect(failure(res)).toEqual({
       status: 401,
       jwt: { code: 'NO_AUTHORIZATION' },
-      message: combined(NOT_ON_HTTP, NOT_A_BODY),
+      message: combined('Missing "token" in connection params', NOT_A_BODY),
     });
   });
 
