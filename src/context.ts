@@ -88,7 +88,8 @@ export class JwtRequest {
     writeCookie: ((serialized: string) => void) | undefined;
     setHeader?: ((name: string, value: string) => void) | undefined;
     streaming?: boolean | undefined;
-    transport: JwtTransport;
+    /** @default 'http' (the strictest: no connection params outside subscriptions, no json from a GET) */
+    transport?: JwtTransport | undefined;
     noWriterReason: string;
   }) {
     this.#getHeader = init.getHeader;
@@ -98,7 +99,7 @@ export class JwtRequest {
     this.#writeCookie = init.writeCookie;
     this.#setHeader = init.setHeader;
     this.streaming = init.streaming ?? false;
-    this.transport = init.transport;
+    this.transport = init.transport ?? 'http';
     this.#noWriterReason = init.noWriterReason;
   }
 
