@@ -112,6 +112,10 @@ export interface ResolvedConfig extends CookieSettings {
   readonly wwwAuthenticate: { readonly realm: string } | undefined;
   /** ms a request-time loader may take before the request fails closed; undefined = no limit. */
   readonly loaderTimeoutMs: number | undefined;
+  /** ms between blocklist re-checks of an open subscription; undefined when off. */
+  readonly streamRevocationCheckMs: number | undefined;
+  /** Origins trusted to open a cookie-authenticated WebSocket; undefined = the request's own origin. */
+  readonly websocketOrigins: ReadonlySet<string> | undefined;
   /** Implicit refresh window in seconds; undefined when off. */
   readonly implicitRefreshWindow: number | undefined;
   readonly accessTokenExpires: number | false;
@@ -193,6 +197,8 @@ const KNOWN_OPTIONS = new Set<string>([
   'wwwAuthenticate',
   'implicitRefresh',
   'loaderTimeout',
+  'websocketOrigins',
+  'streamRevocationCheckInterval',
 ]);
 KNOWN_OPTIONS.delete('cacheMaxSize');
 
@@ -444,6 +450,8 @@ export function resolveConfig(opts: Options): ResolvedConfig {
     remoteJwks,
     wwwAuthenticate: resolveChallenge(opts.wwwAuthenticate),
     implicitRefreshWindow: resolveImplicitRefresh(opts.implicitRefresh),
+    websocketOrigins: resolveOrigins(opts.websocketOrigins),
+    streamRevocationCheckMs: resolveStreamCheck(opts.streamRevocationCheckInterval),
     loaderTimeoutMs:
       opts.loaderTimeout === false
         ? undefined
@@ -516,6 +524,34 @@ function resolveImplicitRefresh(value: Options['implicitRefresh']): number | und
     throw new JwtConfigError('implicitRefresh', 'must be false or { window?: duration }');
   }
   return parseDuration('implicitRefresh', value.window ?? '5m');
+}
+
+function resolveStreamCheck(value: Options['streamRevocationCheckInterval']): number | undefined {
+  if (value === false) return undefined;
+  const seconds = parseDuration('streamRevocationCheckInterval', value ?? '30s');
+  if (seconds === 0) {
+    throw new JwtConfigError('streamRevocationCheckInterval', 'must be more than 0 (false turns it off)');
+  }
+  return seconds * 1000;
+}
+
+const ORIGIN_RE = /^https?:\/\/[^/?#@\s]+\/?$/i;
+
+function resolveOrigins(value: unknown): ReadonlySet<string> | undefined {
+  if (value === undefined) return undefined;
+  const origins = new Set<string>();
+  for (const entry of Array.isArray(value) ? value : [null]) {
+    try {
+      if (typeof entry !== 'string' || !ORIGIN_RE.test(entry)) throw new TypeError();
+      origins.add(new URL(entry).origin);
+    } catch {
+      throw new JwtConfigError(
+        'websocketOrigins',
+        "must be a list of origins like 'https://app.example' (scheme, host and port; no path)",
+      );
+    }
+  }
+  return origins;
 }
 
 const RESERVED_NAMES = new Set(Object.getOwnPropertyNames(Object.prototype));

@@ -26,6 +26,9 @@ export interface RequestInfoLike {
   accept?: string | null;
 }
 
+/** How a request arrived (`ctx.jwt.transport`). */
+export type JwtTransport = 'http' | 'websocket' | 'server';
+
 /** The parts of a node IncomingMessage that are read. */
 export interface NodeRequestLike {
   headers: Record<string, string | string[] | undefined>;
@@ -63,6 +66,11 @@ export class JwtRequest {
   readonly cookiesSet = new Map<string, string>();
   /** True when the response is streamed (headers go out before procedures finish). */
   readonly streaming: boolean;
+  /**
+   * How the request arrived: an HTTP call, a WebSocket connection (every operation on the socket
+   * shares its upgrade request), or a server-side context built by the app.
+   */
+  readonly transport: JwtTransport;
 
   readonly #getHeader: (name: string) => string | undefined;
   readonly #rawUrl: () => string | URL | undefined;
@@ -81,6 +89,8 @@ export class JwtRequest {
     writeCookie: ((serialized: string) => void) | undefined;
     setHeader?: ((name: string, value: string) => void) | undefined;
     streaming?: boolean | undefined;
+    /** @default 'http' (the strictest: no connection params outside subscriptions, no json from a GET) */
+    transport?: JwtTransport | undefined;
     noWriterReason: string;
   }) {
     this.#getHeader = init.getHeader;
@@ -90,6 +100,7 @@ export class JwtRequest {
     this.#writeCookie = init.writeCookie;
     this.#setHeader = init.setHeader;
     this.streaming = init.streaming ?? false;
+    this.transport = init.transport ?? 'http';
     this.#noWriterReason = init.noWriterReason;
   }
 
@@ -186,6 +197,21 @@ function headerGetter(bag: HeaderBag): (name: string) => string | undefined {
   return headerGetterFromRecord(bag as Record<string, string | string[] | undefined>);
 }
 
+/**
+ * The ws adapter passes the upgrade request as `req` and the socket as `res`. Both must hold: a
+ * plain HTTP request that merely carries an `Upgrade` header still has a ServerResponse.
+ */
+function isWebSocketUpgrade(req: NodeRequestLike, res: unknown): boolean {
+  const socket = res as { send?: unknown; close?: unknown; readyState?: unknown } | null | undefined;
+  return (
+    String(req.headers?.upgrade ?? '').toLowerCase() === 'websocket' &&
+    !isNodeResponse(res) &&
+    typeof socket?.send === 'function' &&
+    typeof socket.close === 'function' &&
+    typeof socket.readyState === 'number'
+  );
+}
+
 function nodeCookieWriter(res: NodeResponseLike): (serialized: string) => void {
   return (serialized) => {
     if (res.headersSent)
@@ -218,6 +244,7 @@ export function createJwtContext(opts: CreateJwtContextOptions): JwtContextPart 
           writeCookie: resHeaders ? (c) => resHeaders.append('set-cookie', c) : undefined,
           setHeader: resHeaders ? (name, value) => resHeaders.set(name, value) : undefined,
           streaming: info?.accept === 'application/jsonl',
+          transport: 'http',
           noWriterReason:
             'no resHeaders were passed to createJwtContext (pass the fetch adapter options through)',
         }),
@@ -242,6 +269,7 @@ export function createJwtContext(opts: CreateJwtContextOptions): JwtContextPart 
             }
           : undefined,
         streaming: info?.accept === 'application/jsonl',
+        transport: isWebSocketUpgrade(nodeReq, res) ? 'websocket' : 'http',
         noWriterReason:
           res === undefined
             ? 'no response object was passed to createJwtContext'
@@ -257,6 +285,7 @@ export function createJwtContext(opts: CreateJwtContextOptions): JwtContextPart 
       url: () => plain.url,
       connectionParams,
       writeCookie: plain.setCookie,
+      transport: 'server',
       noWriterReason: 'there is no response here (server-side caller): pass `setCookie` to createJwtContext',
     }),
   };

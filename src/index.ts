@@ -6,6 +6,7 @@ export {
   createJwtContext,
   type JwtContextPart,
   JwtRequest,
+  type JwtTransport,
 } from './context.js';
 export { parseCookieHeader, serializeCookie, type CookieAttributes } from './cookies.js';
 export { type JwtErrorData, jwtErrorFormatter, toTRPCError } from './error-formatter.js';

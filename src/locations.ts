@@ -83,6 +83,35 @@ function rejectDuplicate(req: JwtRequest, name: string): void {
   if (req.hasCookieConflict(name)) throw new InvalidHeaderError(`Duplicate cookie "${name}"`);
 }
 
+/** `value` as a serialised origin (`scheme://host[:port]`), or undefined when it is none (`null`). */
+function originOf(value: string): string | undefined {
+  try {
+    const origin = new URL(value).origin;
+    return origin === 'null' ? undefined : origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Cross-site WebSocket hijacking: a browser sends cookies on a WebSocket upgrade whatever page opened
+ * it, and a WebSocket has no CSRF header. A cookie is accepted on one only from a trusted `Origin`:
+ * `websocketOrigins`, or by default the request's own origin (`http(s)://<Host>`).
+ */
+function assertTrustedOrigin(req: JwtRequest, config: ResolvedConfig): void {
+  const header = req.header('origin');
+  if (header === undefined || header.trim() === '') throw new CSRFError('Missing WebSocket origin');
+  const origin = originOf(header.trim());
+  const host = req.header('host');
+  const trusted =
+    origin !== undefined &&
+    (config.websocketOrigins
+      ? config.websocketOrigins.has(origin)
+      : host !== undefined &&
+        (origin === originOf(`http://${host}`) || origin === originOf(`https://${host}`)));
+  if (!trusted) throw new CSRFError('Untrusted WebSocket origin');
+}
+
 function fromCookies(
   req: JwtRequest,
   config: ResolvedConfig,
@@ -98,6 +127,7 @@ function fromCookies(
   }
   const token = req.cookie(name);
   if (!token) throw new NoAuthorizationError(`Missing cookie "${name}"`);
+  if (req.transport === 'websocket') assertTrustedOrigin(req, config);
   if (!csrfApplies(req, config, call)) return found(token);
   const withCsrf = (csrf: string | undefined): FoundToken => {
     if (!csrf) throw new CSRFError('Missing CSRF token');
@@ -124,26 +154,55 @@ function fromQueryString(req: JwtRequest, config: ResolvedConfig): FoundToken {
   return found(value.slice(prefix.length));
 }
 
+const NOT_JSON = 'Invalid content-type. Must be application/json.';
+
+/**
+ * The raw input came from a URL: an HTTP GET (or HEAD) carries it in `?input=`, which logs, proxies
+ * and Referer headers keep. A WebSocket message, a request body and a server-side input do not.
+ */
+function inputInUrl(req: JwtRequest): boolean {
+  return req.transport === 'http' && (req.method === 'GET' || req.method === 'HEAD');
+}
+
 async function fromJson(
-  _req: JwtRequest,
+  req: JwtRequest,
   config: ResolvedConfig,
   refresh: boolean,
   call: CallInfo,
 ): Promise<FoundToken> {
   const key = refresh ? config.refreshJsonKey : config.jsonKey;
+  // flask reads only a JSON body; a GET has none (§9: a query's `?input=` never authenticates it).
+  if (inputInUrl(req)) throw new NoAuthorizationError(NOT_JSON);
   const input = call.getRawInput ? await call.getRawInput() : undefined;
   if (typeof FormData !== 'undefined' && input instanceof FormData) {
-    throw new NoAuthorizationError('Invalid content-type. Must be application/json.');
+    throw new NoAuthorizationError(NOT_JSON);
   }
   const value = isPlainObject(input) && Object.hasOwn(input, key) ? input[key] : undefined;
   if (!value) throw new NoAuthorizationError(`Missing "${key}" key in json data.`);
   return found(value);
 }
 
-function fromConnectionParams(req: JwtRequest, config: ResolvedConfig): FoundToken {
+/**
+ * Connection params belong to a WebSocket connection (sent in its first message) or to an SSE
+ * subscription. tRPC's HTTP adapters also parse `?connectionParams=` on any other call: there they
+ * are a token in a URL, and are never read (§9).
+ */
+function fromConnectionParams(
+  req: JwtRequest,
+  config: ResolvedConfig,
+  _refresh: boolean,
+  call: CallInfo,
+): FoundToken {
   const key = config.connectionParamsKey;
   const value = req.connectionParams?.[key];
-  if (!value) throw new NoAuthorizationError(`Missing "${key}" in connection params`);
+  const missing = `Missing "${key}" in connection params`;
+  if (req.transport === 'http' && call.type !== 'subscription') {
+    // Never read here; the message says why only when someone sent a value.
+    throw new NoAuthorizationError(
+      value ? 'Connection params are read only on WebSocket connections and subscriptions' : missing,
+    );
+  }
+  if (!value) throw new NoAuthorizationError(missing);
   return found(value);
 }
 

@@ -51,7 +51,11 @@ export interface UnsetCookieOptions {
 export interface VerifyJwtInRequestOptions extends VerifyOptions {
   /** The procedure's raw input (for the `json` location). */
   input?: unknown;
-  /** The procedure type; mutations always get the CSRF check for cookie tokens. */
+  /**
+   * The procedure type; mutations always get the CSRF check for cookie tokens. Without it the call
+   * is treated as a mutation (fail safe): pass the procedure's `type` for queries and subscriptions.
+   * @default 'mutation'
+   */
   type?: 'query' | 'mutation' | 'subscription';
 }
 
@@ -278,7 +282,8 @@ export function createJwtManager<TClaims = {}, TUser = never>(
       const { input, type, ...verifyOpts } = opts;
       try {
         const result = await verifyRequest(config, verifier, req, ctx, verifyOpts, {
-          type,
+          // Without a type, the call may be a mutation: fail safe, so cookie tokens get the CSRF check.
+          type: type ?? 'mutation',
           getRawInput: async () => input,
         });
         return (result?.token ?? null) as VerifiedToken<TClaims> | null;

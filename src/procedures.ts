@@ -5,7 +5,8 @@ import { type JwtContextPart, JwtRequest } from './context.js';
 import type { TokenVerifier } from './tokens/decode.js';
 import type { VerifiedToken } from './types.js';
 import { ExpiredSignatureError, findJwtError } from './errors.js';
-import { toClientError, type VerifyOptions, verifyRequest } from './verify.js';
+import { untilSessionEnds } from './streams.js';
+import { assertNotRevoked, toClientError, type VerifyOptions, verifyRequest } from './verify.js';
 
 /** What a JWT procedure adds to `ctx`: `token`, and `user` when a `userLookupLoader` is configured. */
 export type AuthContext<TClaims, TUser, TOptional extends boolean> = [TUser] extends [never]
@@ -88,46 +89,6 @@ export interface RequiredHooks {
   reissueAccessCookie(ctx: JwtContextPart, token: VerifiedToken<any>): Promise<void>;
 }
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/**
- * Ends a subscription's stream with the token's expiry: the stream fails with the expired-token
- * error (TOKEN_EXPIRED) when `exp` passes, so the client can refresh and resubscribe.
- */
-async function* untilExpiry<T>(
-  iterable: AsyncIterable<T>,
-  expMs: number,
-  clock: () => number,
-  onExpired: () => Promise<unknown>,
-): AsyncGenerator<T, unknown> {
-  const iterator = iterable[Symbol.asyncIterator]();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    const arm = () => {
-      const delay = expMs - clock();
-      if (delay <= 0) onExpired().then(reject, reject);
-      else timer = setTimeout(arm, Math.min(delay, MAX_TIMER_MS));
-    };
-    arm();
-  });
-  expired.catch(() => {});
-  try {
-    while (true) {
-      const step = await Promise.race([iterator.next(), expired]);
-      if (step.done) return step.value;
-      yield step.value;
-    }
-  } finally {
-    clearTimeout(timer);
-    // Not awaited: a source blocked on its next event must not hold up the end of the stream.
-    iterator.return?.()?.catch(() => {});
-  }
-}
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
-}
-
 const CHALLENGE_UNSAFE = /[^\x20\x21\x23-\x5B\x5D-\x7E]/g;
 
 /** RFC 6750 §3 challenge for a 401; the description is the error message with unsafe characters replaced. */
@@ -188,10 +149,28 @@ export function createRequired(
     const token = verified?.token ?? null;
     const result = await next({ ctx: withUser ? { token, user: verified?.user ?? null } : { token } });
     if (!result.ok) return result;
-    const exp = token?.payload.exp;
-    if (type === 'subscription' && token && typeof exp === 'number' && isAsyncIterable(result.data)) {
-      const expired = () => fail(req, new ExpiredSignatureError('Token has expired', token), ctx);
-      return { ...result, data: untilExpiry(result.data, exp * 1000, config.clock, expired) };
+    if (type === 'subscription' && token) {
+      // A stream outlives the check at its start: it ends at exp, and when a re-check finds the
+      // token revoked (or the blocklist failing), with the error a new call would get.
+      const exp = token.payload.exp;
+      const recheck = config.loaders.tokenInBlocklistLoader !== undefined && !opts.skipRevocationCheck;
+      const limits = {
+        expMs: typeof exp === 'number' ? exp * 1000 : undefined,
+        clock: config.clock,
+        expired: () => fail(req, new ExpiredSignatureError('Token has expired', token), ctx),
+        recheckMs: recheck ? config.streamRevocationCheckMs : undefined,
+        recheck: async () => {
+          try {
+            await assertNotRevoked(config, token, ctx);
+            return undefined;
+          } catch (error) {
+            return fail(req, error, ctx);
+          }
+        },
+      };
+      if (limits.expMs !== undefined || limits.recheckMs !== undefined) {
+        return { ...result, data: untilSessionEnds(result.data, limits) };
+      }
     }
     if (shouldReissue(config, req, token, type)) {
       await hooks.reissueAccessCookie(ctx as JwtContextPart, token);

@@ -240,6 +240,21 @@ export interface JwtManagerOptions<TClaims = {}, TUser = never, TCtx = any> {
    * @default '10s'
    */
   loaderTimeout?: Duration | false;
+  /**
+   * How often an open subscription re-checks its token with `tokenInBlocklistLoader` (unless the
+   * procedure skips the revocation check): a revoked token ends the stream with TOKEN_REVOKED within
+   * this time, a failing or slow blocklist ends it closed. One lookup per open stream per interval,
+   * never one per event. `false` = streams end only at `exp`.
+   * @default '30s'
+   */
+  streamRevocationCheckInterval?: Duration | false;
+  /**
+   * Origins (`'https://app.example'`) trusted to open a WebSocket authenticated by a cookie (cross-site
+   * WebSocket hijacking): the upgrade request's `Origin` must be one of them. Replaces the default;
+   * `[]` refuses every cookie on a WebSocket. Header and connection-params tokens are unaffected.
+   * @default the request's own origin: `http://<Host>` or `https://<Host>`
+   */
+  websocketOrigins?: readonly string[];
 
   additionalClaimsLoader?: (identity: unknown) => MaybePromise<Record<string, unknown>>;
   additionalHeadersLoader?: (identity: unknown) => MaybePromise<Record<string, unknown>>;

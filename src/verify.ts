@@ -85,7 +85,8 @@ async function runLoader<T>(
 /**
  * The revocation check (`tokenInBlocklistLoader`), as verification runs it: throws RevokedTokenError
  * for a revoked token, JWTDecodeError when it has no jti, a LoaderFailure when the loader throws or
- * times out. Also run before implicit refresh re-issues a cookie, whatever the procedure skipped.
+ * outlasts `loaderTimeout`. Also run before implicit refresh re-issues a cookie, whatever the procedure
+ * skipped, and re-run by open subscriptions.
  */
 export async function assertNotRevoked(
   config: ResolvedConfig,

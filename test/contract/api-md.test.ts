@@ -148,6 +148,9 @@ function makeApp(options: Options = {}, handlerOpts: { allowMethodOverride?: boo
     me: protectedProcedure.query(counted),
     exempt: protectedProcedure.query(({ ctx }) => (ctx.token === null ? 'no token' : ctx.token.identity)),
     meWrite: protectedProcedure.mutation(counted),
+    events: protectedProcedure.subscription(async function* (args) {
+      yield { location: args.ctx.token.location, identity: args.ctx.token.identity };
+    }),
     optional: optionalProcedure.query(({ ctx }) => ctx.token?.identity ?? null),
     fresh: freshProcedure.query(counted),
     refresh: refreshProcedure.mutation(counted),
@@ -182,9 +185,15 @@ function makeApp(options: Options = {}, handlerOpts: { allowMethodOverride?: boo
   });
   const endpoint = fetchHandler(router, createContext, handlerOpts);
   const call = <T = Summary>(path: string, opts?: CallOptions) => callTrpc<T>(endpoint, path, opts);
+  /** The SSE subscription `events` with these connection params: the whole stream as text. */
+  const subscribe = async (connectionParams: Record<string, string>) => {
+    const url = new URL(`${endpoint.url}/events`);
+    url.searchParams.set('connectionParams', JSON.stringify(connectionParams));
+    return (await endpoint.send(url.toString(), { headers: { accept: 'text/event-stream' } })).text();
+  };
   const caller = (opts: Parameters<typeof jwt.createJwtContext>[0]) =>
     t.createCallerFactory(router)(createContext(opts));
-  return { jwt, t, router, createContext, call, caller, runs };
+  return { jwt, t, router, createContext, call, subscribe, caller, runs };
 }
 
 /** Asserts a JWT failure over HTTP: status, tRPC code, `data.jwt.code` and message, in one comparison. */
@@ -390,13 +399,13 @@ describe('§1 The manager', () => {
     const token = await app.jwt.createAccessToken('alice');
     const refresh = await app.jwt.createRefreshToken('alice');
     expect(expectOk(await app.call('me', { query: { jwt: token } })).location).toBe('query_string');
-    expect(expectOk(await app.call('me', { input: { access_token: token } })).location).toBe('json');
+    expect(
+      expectOk(await app.call('meWrite', { type: 'mutation', input: { access_token: token } })).location,
+    ).toBe('json');
     expect(
       expectOk(await app.call('refresh', { type: 'mutation', input: { refresh_token: refresh } })).location,
     ).toBe('json');
-    expect(
-      expectOk(await app.call('me', { query: { connectionParams: JSON.stringify({ token }) } })).location,
-    ).toBe('connection_params');
+    expect(await app.subscribe({ token })).toContain('"location":"connection_params"');
   });
 
   it("algorithm and decodeAlgorithms: '[algorithm] (algorithm always included)'", async () => {
@@ -558,12 +567,11 @@ describe('§1 The manager', () => {
     expect(expectOk(await app.call('me', { query: { token: `Bearer ${token}` } })).location).toBe(
       'query_string',
     );
-    expect(expectOk(await app.call('me', { input: { at: token } })).location).toBe('json');
+    expect(expectOk(await app.call('meWrite', { type: 'mutation', input: { at: token } })).location).toBe(
+      'json',
+    );
     expectOk(await app.call('refresh', { type: 'mutation', input: { rt: refresh } }));
-    expect(
-      expectOk(await app.call('me', { query: { connectionParams: JSON.stringify({ auth: token }) } }))
-        .location,
-    ).toBe('connection_params');
+    expect(await app.subscribe({ auth: token })).toContain('"location":"connection_params"');
   });
 
   it('cookie options: names, paths, cookieSecure, cookieDomain, cookieSamesite, sessionCookie, CSRF header name', async () => {
@@ -1200,12 +1208,14 @@ describe('§4 Procedures and middleware', () => {
       [{ headers: bearer(token) }, 'headers'],
       [{ headers: { cookie: `access_token_cookie=${token}` } }, 'cookies'],
       [{ query: { jwt: token } }, 'query_string'],
-      [{ input: { access_token: token } }, 'json'],
-      [{ query: { connectionParams: JSON.stringify({ token }) } }, 'connection_params'],
+      [{ type: 'mutation', input: { access_token: token } }, 'json'],
     ];
     for (const [opts, location] of cases) {
-      expect(expectOk(await all.call('me', opts)).location).toBe(location);
+      expect(expectOk(await all.call(opts.type === 'mutation' ? 'meWrite' : 'me', opts)).location).toBe(
+        location,
+      );
     }
+    expect(await all.subscribe({ token })).toContain('"location":"connection_params"');
   });
 
   it('setAccessCookies(ctx, token, { maxAge?, domain? }) and setRefreshCookies(ctx, token, opts)', async () => {
@@ -1777,9 +1787,22 @@ describe('§5 Errors', () => {
       expect(expectOk(await app.call('me', { query: { jwt: [other, token] } })).identity).toBe('bob');
     });
 
-    it('"json reads the key from the procedure\'s raw input (queries and mutations alike)"', async () => {
+    it('"json reads the key from the procedure\'s raw input (queries and mutations alike)", from a body (§9)', async () => {
       const token = await jsonApp.jwt.createAccessToken('alice');
-      expect(expectOk(await jsonApp.call('me', { input: { access_token: token } })).location).toBe('json');
+      // §9: "json is read from a request body only": a GET query's ?input= is not one
+      expectFailure(
+        await jsonApp.call('me', { input: { access_token: token } }),
+        401,
+        'UNAUTHORIZED',
+        'NO_AUTHORIZATION',
+        'Invalid content-type. Must be application/json.',
+      );
+      const postQuery = makeApp({ tokenLocation: ['json'] }, { allowMethodOverride: true });
+      expect(
+        expectOk(
+          await postQuery.call('me', { type: 'mutation', method: 'POST', input: { access_token: token } }),
+        ).location,
+      ).toBe('json');
       expect(
         expectOk(await jsonApp.call('meWrite', { type: 'mutation', input: { access_token: token } }))
           .location,
@@ -1815,10 +1838,10 @@ describe('§5 Errors', () => {
     it('"connection_params reads info.connectionParams[connectionParamsKey]"', async () => {
       const cp = makeApp({ tokenLocation: ['connection_params'] });
       const token = await cp.jwt.createAccessToken('alice');
-      expect(
-        expectOk(await cp.call('me', { query: { connectionParams: JSON.stringify({ token }) } })).location,
-      ).toBe('connection_params');
-      const res = await cp.call('me', { query: { connectionParams: JSON.stringify({ other: token }) } });
+      expect(await cp.subscribe({ token })).toContain('"location":"connection_params"');
+      expect(await cp.subscribe({ other: token })).toContain('"code":"NO_AUTHORIZATION"');
+      // §9: "never from ?connectionParams= on another HTTP call"
+      const res = await cp.call('me', { query: { connectionParams: JSON.stringify({ token }) } });
       expect({ status: res.status, jwt: res.error?.data.jwt }).toEqual({
         status: 401,
         jwt: { code: 'NO_AUTHORIZATION' },

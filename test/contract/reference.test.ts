@@ -233,7 +233,7 @@ describe('json location (reference §3.6)', () => {
     const { call } = referenceApp({ tokenLocation: ['json'] });
     for (const value of [0, false]) {
       expectJwtError(
-        await call('me', { input: { access_token: value } }),
+        await call('meWrite', { type: 'mutation', input: { access_token: value } }),
         401,
         'NO_AUTHORIZATION',
         'Missing "access_token" key in json data.',

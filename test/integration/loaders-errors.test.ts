@@ -245,11 +245,16 @@ describe('error loaders that misbehave', () => {
       invalidTokenLoader: () => shared,
     });
     const tt = initTRPC.context<JwtContextPart>().create({ errorFormatter: m.errorFormatter });
-    const r = tt.router({ me: m.procedures(tt.procedure).protectedProcedure.query(() => 1) });
+    const r = tt.router({ me: m.procedures(tt.procedure).protectedProcedure.mutation(() => 1) });
     const endpoint = fetchHandler(r, (opts) => m.createJwtContext(opts));
     const refresh = await m.createRefreshToken('a');
     const input = JSON.stringify({ 0: { access_token: 'garbage' }, 1: { access_token: refresh } });
-    const res = await endpoint.send(`${endpoint.url}/me,me?batch=1&input=${encodeURIComponent(input)}`);
+    // the json location reads a request body (§9): a batch of mutations
+    const res = await endpoint.send(`${endpoint.url}/me,me?batch=1`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: input,
+    });
     expect(res.status).toBe(403);
     const body = (await res.json()) as { error: { message: string; data: { jwt: unknown } } }[];
     expect(body.map((b) => [b.error.message, b.error.data.jwt])).toEqual([

@@ -1,6 +1,7 @@
 /**
- * The `json` location: the key is read from the procedure's raw input, for queries and mutations
- * alike (API.md §5), through every adapter, with and without superjson, and per call in a batch.
+ * The `json` location: the key is read from the procedure's raw input when it came in a request body
+ * (mutations, and queries sent over POST), never from a GET query's `?input=` (API.md §5, §9), through
+ * every adapter, with and without superjson, and per call in a batch.
  */
 import { initTRPC } from '@trpc/server';
 import superjson from 'superjson';
@@ -36,6 +37,7 @@ afterAll(async () => {
 });
 
 const MISSING = 'Missing "access_token" key in json data.';
+const NOT_JSON = 'Invalid content-type. Must be application/json.';
 
 describe.each([
   ['standalone', 0],
@@ -51,13 +53,14 @@ describe.each([
     refresh = await app.jwt.createRefreshToken('bob');
   });
 
-  it('reads access_token from the input of a query (GET) and of a mutation (POST)', async () => {
-    expectIdentity(await call('app', 'me', { input: { access_token: token, other: 1 } }), 'alice', 'json');
+  it('reads access_token from the input of a mutation (POST); never from a GET query (?input=)', async () => {
     expectIdentity(
-      await call('app', 'meWrite', { type: 'mutation', input: { access_token: token } }),
+      await call('app', 'meWrite', { type: 'mutation', input: { access_token: token, other: 1 } }),
       'alice',
       'json',
     );
+    const query = await call('app', 'me', { input: { access_token: token } });
+    expectJwtError(query, 401, 'NO_AUTHORIZATION', NOT_JSON);
   });
 
   it('refresh procedures read refresh_token', async () => {
@@ -78,23 +81,28 @@ describe.each([
       42,
     ];
     for (const input of inputs) {
-      const query = await call('app', 'me', { input });
-      expectJwtError(query, 401, 'NO_AUTHORIZATION', MISSING);
       const mutation = await call('app', 'meWrite', { type: 'mutation', input });
       expectJwtError(mutation, 401, 'NO_AUTHORIZATION', MISSING);
     }
   });
 
   it('a non-string value is an invalid token (422), never a crash', async () => {
-    const res = await call('app', 'me', { input: { access_token: { nested: token } } });
+    const res = await call('app', 'meWrite', {
+      type: 'mutation',
+      input: { access_token: { nested: token } },
+    });
     expect(res.status).toBe(422);
     expect(res.error?.data.jwt).toEqual({ code: 'INVALID_TOKEN' });
   });
 
   it('custom jsonKey and refreshJsonKey', async () => {
-    expectIdentity(await call('keyed', 'me', { input: { jwt: token } }), 'alice', 'json');
+    expectIdentity(
+      await call('keyed', 'meWrite', { type: 'mutation', input: { jwt: token } }),
+      'alice',
+      'json',
+    );
     expectJwtError(
-      await call('keyed', 'me', { input: { access_token: token } }),
+      await call('keyed', 'meWrite', { type: 'mutation', input: { access_token: token } }),
       401,
       'NO_AUTHORIZATION',
       'Missing "jwt" key in json data.',
@@ -110,7 +118,7 @@ describe.each([
     const body = new FormData();
     body.set('access_token', token);
     const res = await call('app', 'meWrite', { type: 'mutation', body });
-    expectJwtError(res, 401, 'NO_AUTHORIZATION', 'Invalid content-type. Must be application/json.');
+    expectJwtError(res, 401, 'NO_AUTHORIZATION', NOT_JSON);
   });
 
   it('with superjson: the key is read from the deserialised input', async () => {
@@ -129,8 +137,11 @@ describe.each([
     const endpoint = served.app![index]!;
     const carol = await app.jwt.createAccessToken('carol');
     const input = JSON.stringify({ 0: { access_token: token }, 1: { access_token: carol }, 2: {} });
-    const url = `${endpoint.url}/me,me,me?batch=1&input=${encodeURIComponent(input)}`;
-    const res = await endpoint.send(url);
+    const res = await endpoint.send(`${endpoint.url}/meWrite,meWrite,meWrite?batch=1`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: input,
+    });
     expect(res.status).toBe(207);
     const body = (await res.json()) as Array<{ result?: { data: unknown }; error?: { message: string } }>;
     expect(body.map((r) => r.result?.data ?? r.error?.message)).toEqual([

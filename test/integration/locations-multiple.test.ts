@@ -103,7 +103,7 @@ describe.each([
       'INVALID_QUERY_PARAM',
       "Invalid value for query parameter 'jwt'. Expected the value to start with 'Bearer '",
     );
-    expectIdentity(await call('queryJson', 'me', { input }), 'alice', 'json');
+    expectIdentity(await call('queryJson', 'meWrite', { type: 'mutation', input }), 'alice', 'json');
   });
 
   it('nothing anywhere: the combined message, in the configured order', async () => {

@@ -480,6 +480,66 @@ describe('createJwtManager: other options', () => {
   });
 });
 
+describe('createJwtManager: stream and WebSocket options (#13)', () => {
+  const ORIGINS = "must be a list of origins like 'https://app.example' (scheme, host and port; no path)";
+
+  it('websocketOrigins: absent by default (the own origin), normalised origins when given', () => {
+    expect(createJwtManager(base).config.websocketOrigins).toBeUndefined();
+    const given = createJwtManager({
+      ...base,
+      websocketOrigins: ['https://App.Example/', 'http://localhost:5173', 'https://a.example:443'],
+    });
+    expect([...given.config.websocketOrigins!]).toEqual([
+      'https://app.example',
+      'http://localhost:5173',
+      'https://a.example',
+    ]);
+    expect([...createJwtManager({ ...base, websocketOrigins: [] }).config.websocketOrigins!]).toEqual([]);
+  });
+
+  it("streamRevocationCheckInterval: '30s' by default, any positive duration, or false", () => {
+    expect(createJwtManager(base).config.streamRevocationCheckMs).toBe(30_000);
+    expect(
+      createJwtManager({ ...base, streamRevocationCheckInterval: 0.25 }).config.streamRevocationCheckMs,
+    ).toBe(250);
+    expect(
+      createJwtManager({ ...base, streamRevocationCheckInterval: '2m' }).config.streamRevocationCheckMs,
+    ).toBe(120_000);
+    expect(
+      createJwtManager({ ...base, streamRevocationCheckInterval: false }).config.streamRevocationCheckMs,
+    ).toBeUndefined();
+    expectConfigError(
+      { ...base, streamRevocationCheckInterval: 0 },
+      'streamRevocationCheckInterval',
+      'must be more than 0 (false turns it off)',
+    );
+    expectConfigError(
+      { ...base, streamRevocationCheckInterval: 'often' },
+      'streamRevocationCheckInterval',
+      `must be a number of seconds or a string like '30s', '15m', '12h', '30d' (got "often")`,
+    );
+    expect(thrown({ ...base, streamRevocationCheckInterval: true }).option).toBe(
+      'streamRevocationCheckInterval',
+    );
+  });
+
+  it('websocketOrigins: refuses anything but a list of http(s) origins', () => {
+    for (const bad of [
+      'https://app.example',
+      [''],
+      ['app.example'],
+      ['https://app.example/path'],
+      ['https://app.example?x=1'],
+      ['https://user@app.example'],
+      ['ws://app.example'],
+      ['*'],
+      [1],
+    ]) {
+      expectConfigError({ ...base, websocketOrigins: bad }, 'websocketOrigins', ORIGINS);
+    }
+  });
+});
+
 describe('createJwtManager: defaults (API.md §1) and overrides', () => {
   it('has flask-jwt-extended defaults for every option', () => {
     const c = createJwtManager(base).config;
