@@ -1,4 +1,4 @@
-export { COOKIE_MAX_AGE, DEFAULTS, parseDuration, type ResolvedConfig } from './config.js';
+export { DEFAULTS, type ResolvedConfig } from './config.js';
 export {
   type CreateJwtContextOptions,
   /** API.md §3's name for {@link CreateJwtContextOptions}. */
@@ -8,7 +8,7 @@ export {
   JwtRequest,
   type JwtTransport,
 } from './context.js';
-export { parseCookieHeader, serializeCookie, type CookieAttributes } from './cookies.js';
+export { serializeCookie, type CookieAttributes } from './cookies.js';
 export { type JwtErrorData, jwtErrorFormatter, toTRPCError } from './error-formatter.js';
 export {
   CSRFError,
@@ -39,7 +39,6 @@ export type { RemoteJwksOptions, RotatingKey } from './keyring.js';
 export { createMemoryBlocklist, type MemoryBlocklist, type MemoryBlocklistOptions } from './stores/memory.js';
 export type { Blocklist, BlocklistOptions, RotationNext, RotationOutcome } from './stores/types.js';
 export { FAMILY_CLAIM, type RotationStore, type TokenPair, type TokenPairOptions } from './rotation.js';
-export { bearerChallenge } from './procedures.js';
 export {
   createJwtManager,
   type JwtManager,

@@ -1,6 +1,6 @@
 /** parseCookieHeader and serializeCookie (src/cookies.ts): RFC 6265 parsing, werkzeug's attribute order. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { parseCookieHeader, serializeCookie } from '../../src/index.js';
+import { parseCookieHeader, serializeCookie } from '../../src/cookies.js';
 
 describe('parseCookieHeader', () => {
   it('is empty for a missing or empty header', () => {
