@@ -36,6 +36,8 @@ export const DEFAULTS = {
   jsonKey: 'access_token',
   refreshJsonKey: 'refresh_token',
   connectionParamsKey: 'token',
+  scopeClaim: 'scope',
+  rolesClaim: 'roles',
   accessCookieName: 'access_token_cookie',
   refreshCookieName: 'refresh_token_cookie',
   accessCookiePath: '/',
@@ -136,6 +138,8 @@ export interface ResolvedConfig extends CookieSettings {
   readonly jsonKey: string;
   readonly refreshJsonKey: string;
   readonly connectionParamsKey: string;
+  readonly scopeClaim: string;
+  readonly rolesClaim: string;
   readonly sessionCookie: boolean;
   /** undefined for session cookies, else COOKIE_MAX_AGE. */
   readonly cookieMaxAge: number | undefined;
@@ -482,6 +486,8 @@ export function resolveConfig(opts: Options): ResolvedConfig {
     jsonKey: str(opts, 'jsonKey'),
     refreshJsonKey: str(opts, 'refreshJsonKey'),
     connectionParamsKey: str(opts, 'connectionParamsKey'),
+    scopeClaim: str(opts, 'scopeClaim'),
+    rolesClaim: str(opts, 'rolesClaim'),
     ...cookies,
     sessionCookie,
     cookieMaxAge: sessionCookie ? undefined : COOKIE_MAX_AGE,

@@ -14,6 +14,7 @@ export const JWT_ERROR_CODES = [
   'TOKEN_REVOKED',
   'CLAIMS_VERIFICATION_FAILED',
   'USER_LOOKUP_FAILED',
+  'INSUFFICIENT_SCOPE',
 ] as const;
 
 export type JwtErrorCode = (typeof JWT_ERROR_CODES)[number];
@@ -31,6 +32,7 @@ export const JWT_TO_TRPC_CODE = {
   TOKEN_REVOKED: 'UNAUTHORIZED',
   CLAIMS_VERIFICATION_FAILED: 'BAD_REQUEST',
   USER_LOOKUP_FAILED: 'UNAUTHORIZED',
+  INSUFFICIENT_SCOPE: 'FORBIDDEN',
 } as const satisfies Record<JwtErrorCode, TRPCError['code']>;
 
 /** HTTP status of each tRPC code this package produces. */
@@ -38,6 +40,7 @@ export const TRPC_CODE_TO_HTTP = {
   UNAUTHORIZED: 401,
   UNPROCESSABLE_CONTENT: 422,
   BAD_REQUEST: 400,
+  FORBIDDEN: 403,
 } as const satisfies Record<(typeof JWT_TO_TRPC_CODE)[JwtErrorCode], number>;
 
 /**
@@ -114,6 +117,23 @@ export class UserLookupError extends JwtError {
   readonly code = 'USER_LOOKUP_FAILED';
 }
 
+/**
+ * A valid token without the scope, role or claims a procedure requires (403, RFC 6750
+ * `insufficient_scope`): `jwt.requireScopes`, `jwt.requireRoles`, `jwt.requireClaims`.
+ */
+export class InsufficientScopeError extends JwtError {
+  readonly code = 'INSUFFICIENT_SCOPE';
+  /** The scopes the procedure requires (for the `scope` parameter of the challenge); empty for roles and claims. */
+  readonly requiredScopes: readonly string[];
+  constructor(
+    message: string,
+    opts?: { header?: JwtHeader | undefined; payload?: JwtPayload | undefined; scopes?: readonly string[] },
+  ) {
+    super(message, opts);
+    this.requiredScopes = opts?.scopes ?? [];
+  }
+}
+
 /** Misconfiguration, thrown by `createJwtManager` (and by helpers used wrongly). Names the option. */
 export class JwtConfigError extends TypeError {
   override readonly name = 'JwtConfigError';
@@ -140,7 +160,8 @@ export type AnyJwtError =
   | FreshTokenRequiredError
   | RevokedTokenError
   | UserClaimsVerificationError
-  | UserLookupError;
+  | UserLookupError
+  | InsufficientScopeError;
 
 /** The class of each code: a code without a class (or a class without a code) fails to compile. */
 export const JWT_ERROR_CLASSES = {
@@ -155,6 +176,7 @@ export const JWT_ERROR_CLASSES = {
   TOKEN_REVOKED: RevokedTokenError,
   CLAIMS_VERIFICATION_FAILED: UserClaimsVerificationError,
   USER_LOOKUP_FAILED: UserLookupError,
+  INSUFFICIENT_SCOPE: InsufficientScopeError,
 } as const satisfies { [C in JwtErrorCode]: new (...args: never[]) => Extract<AnyJwtError, { code: C }> };
 
 /** A loader (blocklist, verification, user, key, error or creation loader) did not settle within `loaderTimeout`. */

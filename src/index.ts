@@ -20,6 +20,7 @@ export {
   RemoteKeysUnavailableError,
   FreshTokenRequiredError,
   findJwtError,
+  InsufficientScopeError,
   InvalidHeaderError,
   InvalidQueryParamError,
   isJwtError,

@@ -1,3 +1,5 @@
+import { createAuthorization } from './authorization.js';
+import type { StandardSchemaV1 } from './internal/standard-schema.js';
 import { type ResolvedConfig, resolveConfig, resolveProcedureLocations } from './config.js';
 import {
   type CreateJwtContextOptions,
@@ -100,6 +102,25 @@ export interface JwtManager<TClaims = {}, TUser = never> {
   required(
     opts?: ProcedureOptions & { optional?: false },
   ): JwtProcedureBuilder<AuthContext<TClaims, TUser, false>>;
+  /**
+   * A complete protected procedure builder that also requires every scope (from the `scope` claim:
+   * a space-separated string or an array). Without them: 403 FORBIDDEN, `INSUFFICIENT_SCOPE`.
+   * @example t.procedure.concat(jwt.requireScopes('notes:write'))
+   */
+  requireScopes(...scopes: string[]): JwtProcedureBuilder<AuthContext<TClaims, TUser, false>>;
+  /** As `requireScopes`, for roles (the `roles` claim: an array or a space-separated string). */
+  requireRoles(...roles: string[]): JwtProcedureBuilder<AuthContext<TClaims, TUser, false>>;
+  /**
+   * A complete protected procedure builder that also checks the claims: with a Standard Schema (zod,
+   * valibot, …) the payload must match, and `ctx.token.payload` gets the schema's output type; with
+   * a predicate it must return `true`. Otherwise 403 FORBIDDEN, `INSUFFICIENT_SCOPE`.
+   */
+  requireClaims<TOut extends object>(
+    schema: StandardSchemaV1<unknown, TOut>,
+  ): JwtProcedureBuilder<AuthContext<TClaims & TOut, TUser, false>>;
+  requireClaims(
+    predicate: (token: VerifiedToken<TClaims>) => boolean | Promise<boolean>,
+  ): JwtProcedureBuilder<AuthContext<TClaims, TUser, false>>;
   /** Imperative verification (flask's `verify_jwt_in_request`); throws the client's TRPCError on failure. */
   verifyJwtInRequest(
     ctx: JwtContextPart,
@@ -175,6 +196,12 @@ export function createJwtManager<TClaims = {}, TUser = never>(
     }
     return builder;
   };
+
+  const authorization = createAuthorization(
+    () => required({}) as never,
+    { scopeClaim: config.scopeClaim, rolesClaim: config.rolesClaim },
+    config.wwwAuthenticate?.realm,
+  );
 
   const csrfCookies = config.cookieCsrfProtect && config.csrfInCookies;
 
@@ -277,6 +304,9 @@ export function createJwtManager<TClaims = {}, TUser = never>(
       } as never;
     },
     required: required as JwtManager<TClaims, TUser>['required'],
+    requireScopes: authorization.requireScopes as JwtManager<TClaims, TUser>['requireScopes'],
+    requireRoles: authorization.requireRoles as JwtManager<TClaims, TUser>['requireRoles'],
+    requireClaims: authorization.requireClaims as JwtManager<TClaims, TUser>['requireClaims'],
     async verifyJwtInRequest(ctx, opts = {}) {
       const req = requestOf(ctx);
       const { input, type, ...verifyOpts } = opts;

@@ -4,7 +4,7 @@ import type { ResolvedConfig } from './config.js';
 import { type JwtContextPart, JwtRequest } from './context.js';
 import type { TokenVerifier } from './tokens/decode.js';
 import type { VerifiedToken } from './types.js';
-import { ExpiredSignatureError, findJwtError } from './errors.js';
+import { ExpiredSignatureError, findJwtError, InsufficientScopeError } from './errors.js';
 import { untilSessionEnds } from './streams.js';
 import { assertNotRevoked, toClientError, type VerifyOptions, verifyRequest } from './verify.js';
 
@@ -91,12 +91,24 @@ export interface RequiredHooks {
 
 const CHALLENGE_UNSAFE = /[^\x20\x21\x23-\x5B\x5D-\x7E]/g;
 
-/** RFC 6750 §3 challenge for a 401; the description is the error message with unsafe characters replaced. */
+const quoted = (text: string) => text.replace(/"/g, "'").replace(CHALLENGE_UNSAFE, ' ').slice(0, 200);
+
+/**
+ * RFC 6750 §3 challenge for a 401 (`invalid_request` without a token, else `invalid_token`) or a 403
+ * (`insufficient_scope`, with the required `scope`); the description is the error message with
+ * unsafe characters replaced.
+ */
 export function bearerChallenge(realm: string, error: TRPCError): string {
   const jwtError = findJwtError(error);
-  const kind = jwtError?.code === 'NO_AUTHORIZATION' ? 'invalid_request' : 'invalid_token';
-  const description = error.message.replace(/"/g, "'").replace(CHALLENGE_UNSAFE, ' ').slice(0, 200);
-  return `Bearer realm="${realm}", error="${kind}", error_description="${description}"`;
+  const kind =
+    jwtError?.code === 'NO_AUTHORIZATION'
+      ? 'invalid_request'
+      : jwtError?.code === 'INSUFFICIENT_SCOPE'
+        ? 'insufficient_scope'
+        : 'invalid_token';
+  const scopes = jwtError instanceof InsufficientScopeError ? jwtError.requiredScopes : [];
+  const scope = scopes.length > 0 ? `, scope="${quoted(scopes.join(' '))}"` : '';
+  return `Bearer realm="${realm}", error="${kind}", error_description="${quoted(error.message)}"${scope}`;
 }
 
 function shouldReissue(

@@ -145,6 +145,10 @@ export interface JwtManagerOptions<TClaims = {}, TUser = never, TCtx = any> {
   refreshJsonKey?: string;
   /** Key of `info.connectionParams` holding the token (subscriptions). @default 'token' */
   connectionParamsKey?: string;
+  /** The claim `jwt.requireScopes` reads: a space-separated string (RFC 8693) or an array. @default 'scope' */
+  scopeClaim?: string;
+  /** The claim `jwt.requireRoles` reads: an array or a space-separated string. @default 'roles' */
+  rolesClaim?: string;
   /** @default 'access_token_cookie' */
   accessCookieName?: string;
   /** @default 'refresh_token_cookie' */

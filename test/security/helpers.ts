@@ -4,6 +4,7 @@
  * collector (every error message and error response produced in a file is audited at its end for
  * tokens, token segments, secrets, key material and cookie values).
  */
+import { z } from 'zod';
 import {
   createHmac,
   createPrivateKey,
@@ -291,6 +292,9 @@ export async function expectJwtError(
 export type Calls = Record<string, number>;
 
 /** Builds a manager and a router of JWT procedures whose bodies count their invocations. */
+/** A claims check whose failure names the claim but must never quote its value. */
+const adminClaims = z.object({ role: z.literal('admin') });
+
 export function buildApp<TUser = never>(options: JwtManagerOptions<{}, TUser>) {
   const jwt = createJwtManager<{}, TUser>(options);
   type Ctx = JwtContextPart;
@@ -319,6 +323,10 @@ export function buildApp<TUser = never>(options: JwtManagerOptions<{}, TUser>) {
     optional: optionalProcedure.query(({ ctx }) => {
       count('optional');
       return describeToken(ctx);
+    }),
+    adminOnly: t.procedure.concat(jwt.requireClaims(adminClaims)).query(() => {
+      count('adminOnly');
+      return 'admin';
     }),
     fresh: freshProcedure.query(({ ctx }) => {
       count('fresh');

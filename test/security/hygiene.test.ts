@@ -108,6 +108,7 @@ describe('sweep: every JWT error code, every location', () => {
       ['me', { headers: bearer(await access('alice', { additionalClaims: { aud: 'other' } })) }],
       ['me', { headers: bearer(forge({ header: { alg: 'none' }, payload: claimsFor('admin') })) }],
       ['me', { headers: { cookie: `access_token_cookie=${good.replace(/\./g, '')}` } }],
+      ['adminOnly', { headers: bearer(await access('alice', { additionalClaims: { role: 'user' } })) }],
       ['refresh', { method: 'POST', input: { refresh_token: good } }],
       ['resolverDecode', { input: { token: tampered } }],
       ['resolverDecode', { input: { token: expired } }],

@@ -119,3 +119,23 @@ plain.procedures(noContext.procedure);
 const wrongJwt = initTRPC.context<{ jwt: string }>().create();
 // @ts-expect-error `jwt` must be createJwtContext's JwtRequest
 plain.procedures(wrongJwt.procedure);
+
+// --- requireClaims narrows ctx.token.payload; requireScopes keeps the manager's types -------------
+{
+  const plain = createJwtManager({ secretKey });
+  const tp = initTRPC.context<JwtContextPart>().create();
+  tp.procedure
+    .concat(plain.requireClaims(z.object({ tenant: z.literal('acme'), seats: z.number() })))
+    .query(({ ctx }) => {
+      expectTypeOf(ctx.token.payload.tenant).toEqualTypeOf<'acme'>();
+      expectTypeOf(ctx.token.payload.seats).toEqualTypeOf<number>();
+      expectTypeOf(ctx.token.identity).toEqualTypeOf<string>();
+    });
+  tp.procedure.concat(plain.requireScopes('notes:write')).query(({ ctx }) => {
+    expectTypeOf(ctx.token).toEqualTypeOf<VerifiedToken<{}>>();
+  });
+  tp.procedure.concat(jwt.requireRoles('admin')).query(({ ctx }) => {
+    expectTypeOf(ctx.token.payload.role).toEqualTypeOf<'admin' | 'member'>();
+    expectTypeOf(ctx.user).toEqualTypeOf<User>();
+  });
+}

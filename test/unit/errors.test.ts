@@ -5,6 +5,7 @@ import {
   ExpiredSignatureError,
   FreshTokenRequiredError,
   findJwtError,
+  InsufficientScopeError,
   InvalidHeaderError,
   InvalidQueryParamError,
   isJwtError,
@@ -53,6 +54,7 @@ const TABLE = [
     'User claims verification failed',
   ],
   [UserLookupError, 'USER_LOOKUP_FAILED', 'UNAUTHORIZED', 401, 'Error loading the user alice'],
+  [InsufficientScopeError, 'INSUFFICIENT_SCOPE', 'FORBIDDEN', 403, 'Insufficient scope: needs notes:write'],
 ] as const;
 
 describe('JwtError classes (API.md §5)', () => {
