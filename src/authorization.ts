@@ -95,36 +95,24 @@ export function createAuthorization(
     });
   }
 
-  const missing = (token: VerifiedToken<any>, claim: string, wanted: readonly string[]) => {
-    const held = claimValues(token.payload[claim]);
-    return wanted.filter((name) => !held.has(name));
-  };
+  /** Every name must be among the values of `claim`; the message names the missing ones. */
+  function requireHeld(method: string, claim: string, noun: 'scope' | 'role', names: readonly unknown[]) {
+    const wanted = requireNames(method, names);
+    return guard(async (token) => {
+      const held = claimValues(token.payload[claim]);
+      const lacking = wanted.filter((name) => !held.has(name));
+      if (lacking.length === 0) return undefined;
+      return new InsufficientScopeError(`Insufficient ${noun}: needs ${lacking.join(' ')}`, {
+        header: token.header,
+        payload: token.payload,
+        scopes: noun === 'scope' ? wanted : [],
+      });
+    });
+  }
 
   return {
-    requireScopes(...scopes: string[]) {
-      const wanted = requireNames('requireScopes', scopes);
-      return guard(async (token) => {
-        const lacking = missing(token, claims.scopeClaim, wanted);
-        if (lacking.length === 0) return undefined;
-        return new InsufficientScopeError(`Insufficient scope: needs ${lacking.join(' ')}`, {
-          header: token.header,
-          payload: token.payload,
-          scopes: wanted,
-        });
-      });
-    },
-
-    requireRoles(...roles: string[]) {
-      const wanted = requireNames('requireRoles', roles);
-      return guard(async (token) => {
-        const lacking = missing(token, claims.rolesClaim, wanted);
-        if (lacking.length === 0) return undefined;
-        return new InsufficientScopeError(`Insufficient role: needs ${lacking.join(' ')}`, {
-          header: token.header,
-          payload: token.payload,
-        });
-      });
-    },
+    requireScopes: (...scopes: string[]) => requireHeld('requireScopes', claims.scopeClaim, 'scope', scopes),
+    requireRoles: (...roles: string[]) => requireHeld('requireRoles', claims.rolesClaim, 'role', roles),
 
     requireClaims(check: ClaimsCheck) {
       if (typeof check !== 'function' && typeof check?.['~standard']?.validate !== 'function') {
