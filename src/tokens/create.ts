@@ -1,3 +1,5 @@
+import type { StandardSchemaV1 } from '../internal/standard-schema.js';
+import { describeClaimIssues } from './claims.js';
 import { parseDuration, type ResolvedConfig } from '../config.js';
 import { JwtConfigError } from '../errors.js';
 import { encodeBase64url } from '../internal/base64url.js';
@@ -151,6 +153,20 @@ function kindOf(value: unknown): string {
 }
 
 /**
+ * A token the manager would refuse is never signed: the payload goes through the `claims` schema
+ * first, and a mismatch is a TypeError naming each claim and what the schema expected.
+ */
+async function assertClaims(schema: StandardSchemaV1, payloadJson: string): Promise<void> {
+  const payload: unknown = JSON.parse(payloadJson);
+  const result = await schema['~standard'].validate(payload);
+  if (result.issues) {
+    throw new TypeError(
+      `trpc-jwt-extended: the token's claims do not match the \`claims\` schema: ${describeClaimIssues(result.issues, payload)}`,
+    );
+  }
+}
+
+/**
  * Identities are strings (API.md §9): a token for anything else would be refused by every later
  * request (`Subject must be a string`), so creating one fails here instead.
  */
@@ -210,6 +226,7 @@ export async function createToken(
   const payloadJson =
     (!loaderClaims && !opts.additionalClaims && directPayloadJson(config, claims)) ||
     payloadObjectJson(config, claims, loaderClaims, opts.additionalClaims);
+  if (config.claims) await assertClaims(config.claims, payloadJson);
 
   const alg = config.algorithm;
   let key = config.signingKey;

@@ -13,6 +13,7 @@ import { deepFreeze, isPlainObject, safeAssign } from '../internal/objects.js';
 import type { StandardSchemaV1 } from '../internal/standard-schema.js';
 import type { RemoteKeyGetter } from '../keyring.js';
 import type { Algorithm, JwtHeader, JwtPayload, KeyInput } from '../types.js';
+import { describeClaimIssues } from './claims.js';
 import { verify } from './crypto.js';
 import { type ParsedToken, parseCompact } from './format.js';
 import { type PreparedKey, prepareRuntimeKey } from './keys.js';
@@ -295,14 +296,9 @@ function checkCsrf(payload: JwtPayload, csrfValue: string): void {
   }
 }
 
-function issuePath(issue: StandardSchemaV1.Issue): string {
-  const parts = (issue.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p));
-  return parts.length > 0 ? parts.join('.') : '(root)';
-}
-
 /**
- * Runs the `claims` schema over a verified payload. A failure names the claim path, never its
- * value. The schema's output is laid over the payload, so a schema that strips unknown keys (zod's
+ * Runs the `claims` schema over a verified payload. A failure names the claim path and what the
+ * schema expected, never the value. The schema's output is laid over the payload, so a schema that strips unknown keys (zod's
  * default) does not drop the registered claims.
  */
 async function validateClaims(schema: StandardSchemaV1, payload: JwtPayload): Promise<JwtPayload> {
@@ -314,8 +310,7 @@ async function validateClaims(schema: StandardSchemaV1, payload: JwtPayload): Pr
     throw new JWTDecodeError('Invalid claims: the claims schema threw');
   }
   if (result.issues) {
-    const paths = [...new Set(result.issues.map(issuePath))].join(', ');
-    throw new JWTDecodeError(`Invalid claim: ${paths}`);
+    throw new JWTDecodeError(`Invalid claim: ${describeClaimIssues(result.issues, payload)}`);
   }
   return isPlainObject(result.value) ? safeAssign({ ...payload }, result.value) : payload;
 }

@@ -104,7 +104,19 @@ describe('sweep: every JWT error code, every location', () => {
       ['me', { headers: bearer(revokedToken) }],
       ['me', { headers: bearer(await access('unverified')) }],
       ['me', { headers: bearer(await access('ghost')) }],
-      ['me', { headers: bearer(await access('alice', { additionalClaims: { role: sensitiveRole } })) }],
+      // Signed by a manager without the claims schema (this one refuses to sign it).
+      [
+        'me',
+        {
+          headers: bearer(
+            registerToken(
+              await createJwtManager({ secretKey: secret }).createAccessToken('alice', {
+                additionalClaims: { role: sensitiveRole, aud: 'api' },
+              }),
+            ),
+          ),
+        },
+      ],
       ['me', { headers: bearer(await access('alice', { additionalClaims: { aud: 'other' } })) }],
       ['me', { headers: bearer(forge({ header: { alg: 'none' }, payload: claimsFor('admin') })) }],
       ['me', { headers: { cookie: `access_token_cookie=${good.replace(/\./g, '')}` } }],

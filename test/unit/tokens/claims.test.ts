@@ -54,19 +54,26 @@ describe('the claims option', () => {
     expect((await jwt.decodeToken(created)).role).toBe('user');
   });
 
-  it('a failing claim is a JWTDecodeError (422) naming the path, never the value', async () => {
+  it('a failing claim is a JWTDecodeError (422) naming the path and what was expected, never the value', async () => {
     const jwt = manager(schema);
+    const role = 'role (Invalid option: expected one of "admin"|"user")';
     const cases: [Record<string, unknown>, string, string?][] = [
-      [{ role: 'root-secret-value' }, 'Invalid claim: role', 'root-secret-value'],
-      [{}, 'Invalid claim: role'],
-      [{ role: 42 }, 'Invalid claim: role', '42'],
+      [{ role: 'root-secret-value' }, `Invalid claim: ${role}`, 'root-secret-value'],
+      [{}, `Invalid claim: ${role}`],
+      [{ role: 42 }, `Invalid claim: ${role}`, '42'],
       [
         { role: 'admin', org: { id: 'sensitive-org-id-xyz', tier: 'gold-tier-value' } },
-        'Invalid claim: org.tier',
+        'Invalid claim: org.tier (Invalid input: expected number, received string)',
         'gold-tier-value',
       ],
-      [{ role: 'admin', org: { id: 99 } }, 'Invalid claim: org.id'],
-      [{ role: 'nope', org: 'nope-org' }, 'Invalid claim: role, org'],
+      [
+        { role: 'admin', org: { id: 99 } },
+        'Invalid claim: org.id (Invalid input: expected string, received number)',
+      ],
+      [
+        { role: 'nope', org: 'nope-org' },
+        `Invalid claim: ${role}, org (Invalid input: expected object, received string)`,
+      ],
     ];
     for (const [payload, message, value] of cases) {
       const error = await failure(jwt.decodeToken(token(payload)));
@@ -88,7 +95,9 @@ describe('the claims option', () => {
     const forged = token({ role: 'admin' }).replace(/\.[^.]+$/, '.AAAA');
     expect((await failure(jwt.decodeToken(forged))).message).toBe('Signature verification failed');
     const expiredBad = token({ role: 'x', exp: NOW - 1 });
-    expect((await failure(jwt.decodeToken(expiredBad))).message).toBe('Invalid claim: role');
+    expect((await failure(jwt.decodeToken(expiredBad))).message).toBe(
+      'Invalid claim: role (Invalid option: expected one of "admin"|"user")',
+    );
     const expiredGood = token({ role: 'user', exp: NOW - 1 });
     expect(await failure(jwt.decodeToken(expiredGood))).toBeInstanceOf(ExpiredSignatureError);
   });
@@ -117,6 +126,41 @@ describe('the claims option', () => {
     };
     const jwt = manager(custom);
     expect((await jwt.decodeToken(token({ ok: true }))).ok).toBe(true);
-    expect((await failure(jwt.decodeToken(token({ ok: 'yes' })))).message).toBe('Invalid claim: (root)');
+    expect((await failure(jwt.decodeToken(token({ ok: 'yes' })))).message).toBe(
+      'Invalid claim: (root) (nope)',
+    );
+  });
+});
+
+describe('the claims option at creation', () => {
+  it('a token the schema would refuse is never signed: a TypeError names the claim and what was expected', async () => {
+    const jwt = manager(schema);
+    const mint = (claims: Record<string, unknown>) =>
+      jwt.createAccessToken('alice', { additionalClaims: claims });
+    await expect(mint({ role: 'root' })).rejects.toThrow(
+      new TypeError(
+        'trpc-jwt-extended: the token\'s claims do not match the `claims` schema: role (Invalid option: expected one of "admin"|"user")',
+      ),
+    );
+    await expect(jwt.createRefreshToken('alice')).rejects.toThrow('role (Invalid option');
+    // What it signs, it accepts.
+    expect((await jwt.decodeToken(await mint({ role: 'admin' }))).role).toBe('admin');
+  });
+
+  it('also checks what additionalClaimsLoader adds, and never quotes a value a custom message repeats', async () => {
+    const custom = z.object({
+      role: z
+        .string()
+        .refine((r) => r === 'admin', { error: (issue) => `role ${String(issue.input)} is not admin` }),
+    });
+    const jwt = createJwtManager({
+      secretKey: SECRET_HS256,
+      claims: custom,
+      additionalClaimsLoader: () => ({ role: 'secret-role-value' }),
+    });
+    const error = await jwt.createAccessToken('alice').catch((e: Error) => e);
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toContain('role (role … is not admin)');
+    expect((error as Error).message).not.toContain('secret-role-value');
   });
 });
