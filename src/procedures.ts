@@ -91,7 +91,17 @@ export interface RequiredHooks {
 
 const CHALLENGE_UNSAFE = /[^\x20\x21\x23-\x5B\x5D-\x7E]/g;
 
-const quoted = (text: string) => text.replace(/"/g, "'").replace(CHALLENGE_UNSAFE, ' ').slice(0, 200);
+/** Longest `error_description`; a longer message is cut at the last phrase boundary (`; `, `, `, `. `). */
+const MAX_DESCRIPTION = 1024;
+
+/** Text safe inside a quoted challenge parameter, whole unless over MAX_DESCRIPTION (then never mid-phrase). */
+export function quoted(text: string): string {
+  const safe = text.replace(/"/g, "'").replace(CHALLENGE_UNSAFE, ' ');
+  if (safe.length <= MAX_DESCRIPTION) return safe;
+  const head = safe.slice(0, MAX_DESCRIPTION - 2);
+  const cut = Math.max(head.lastIndexOf('; '), head.lastIndexOf(', '), head.lastIndexOf('. '));
+  return `${cut > 0 ? head.slice(0, cut) : head.slice(0, head.lastIndexOf(' '))} …`;
+}
 
 /**
  * RFC 6750 §3 challenge for a 401 (`invalid_request` without a token, else `invalid_token`) or a 403
