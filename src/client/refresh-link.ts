@@ -40,7 +40,11 @@ export function getJwtErrorCode(error: unknown): JwtErrorCode | null {
  *
  * Subscriptions pass through; one that fails with `TOKEN_EXPIRED` is resubscribed once after a
  * refresh (with the last tracked event id), and may refresh again after it has received data. With
- * `wsLink`, connection params are read when the socket connects: reconnect it in `refresh`.
+ * `wsLink`, connection params are read when the socket connects: replace it after a refresh with
+ * `onTokenRefreshed: () => reconnectWsClient(wsClient)`.
+ *
+ * Across the tabs of an origin (`crossTab`, on where Web Locks exist) one tab refreshes at a time, and a
+ * tab that waited for another tab's refresh retries with its tokens instead of refreshing again.
  *
  * Put it before the terminating link.
  *

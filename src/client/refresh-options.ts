@@ -26,7 +26,8 @@ export interface RefreshLinkOptions extends RefreshOperationOptions {
    */
   onRefreshFailed?: (error: unknown) => void;
   /**
-   * Milliseconds `refresh()` may take. When it has not settled by then, the refresh fails: the waiting
+   * Milliseconds `refresh()` may take, waiting for another tab's refresh included (`crossTab`). When it
+   * has not settled by then, the refresh fails: the waiting
    * operations fail with their `TOKEN_EXPIRED` error, `onRefreshFailed` is called once, the `signal`
    * given to `refresh` is aborted, and a later settlement of that refresh is ignored. `Infinity` waits
    * forever (not recommended: one hung request would hold every call).
