@@ -4,48 +4,9 @@ import type { AnyTRPCRouter } from '@trpc/server';
 import { observable } from '@trpc/server/observable';
 import type { Observer, Unsubscribable } from '@trpc/server/observable';
 import type { JwtErrorCode } from '../errors.js';
-import { createRefreshFlight, type RefreshCallOptions } from './refresh-flight.js';
-import { type RefreshOperationOptions, resolveIsRefreshOperation } from './refresh-paths.js';
-
-type MaybePromise<T> = T | Promise<T>;
-
-/**
- * Options of {@link refreshLink}. The refresh call (recognised by `refreshPaths`, default
- * `['auth.refresh', 'refresh']`, or `isRefreshOperation`) passes through untouched: it is never held,
- * refreshed or retried.
- */
-export interface RefreshLinkOptions extends RefreshOperationOptions {
-  /**
-   * Gets new tokens and stores them where the headers read them: the app's own call, such as
-   * `({ signal }) => client.auth.refresh.mutate(undefined, { signal }).then(({ accessToken }) => tokens.set(accessToken))`.
-   * It fails by throwing (rejecting). Pass `signal` on: it is aborted when the refresh times out, so a
-   * late answer stores nothing. When it calls the same client, its procedure must be on `refreshPaths`
-   * (calls it makes synchronously always pass through untouched).
-   */
-  refresh: (options: RefreshCallOptions) => Promise<unknown>;
-  /**
-   * Called once for each refresh that fails, with its error (e.g. to log out). The operations that
-   * waited for it fail with their own `TOKEN_EXPIRED` error. A refresh that times out is a failed
-   * refresh: the error is a `TRPCClientError` `Token refresh timed out after <ms> ms` whose `cause`
-   * is an `Error` named `TimeoutError`.
-   */
-  onRefreshFailed?: (error: unknown) => void;
-  /**
-   * Milliseconds `refresh()` may take. When it has not settled by then, the refresh fails: the waiting
-   * operations fail with their `TOKEN_EXPIRED` error, `onRefreshFailed` is called once, the `signal`
-   * given to `refresh` is aborted, and a later settlement of that refresh is ignored. `Infinity` waits
-   * forever (not recommended: one hung request would hold every call).
-   * @default 10_000
-   */
-  refreshTimeout?: number;
-  /**
-   * Proactive mode: refresh before sending when the access token expires in fewer than this many
-   * seconds. Needs `getAccessToken`; tokens it cannot read (cookie mode) are sent as they are.
-   */
-  refreshBefore?: number;
-  /** Returns the access token, read (not verified) for its `exp` in proactive mode. */
-  getAccessToken?: () => MaybePromise<string | null | undefined>;
-}
+import { createRefreshFlight } from './refresh-flight.js';
+import { type RefreshLinkOptions, validateRefreshLinkOptions } from './refresh-options.js';
+import { resolveIsRefreshOperation } from './refresh-paths.js';
 
 /**
  * The JWT error code of a tRPC client error (`error.data.jwt.code`, added by the server's
@@ -79,7 +40,11 @@ export function getJwtErrorCode(error: unknown): JwtErrorCode | null {
  *
  * Subscriptions pass through; one that fails with `TOKEN_EXPIRED` is resubscribed once after a
  * refresh (with the last tracked event id), and may refresh again after it has received data. With
- * `wsLink`, connection params are read when the socket connects: reconnect it in `refresh`.
+ * `wsLink`, connection params are read when the socket connects: replace it after a refresh with
+ * `onTokenRefreshed: () => reconnectWsClient(wsClient)`.
+ *
+ * Across the tabs of an origin (`crossTab`, on where Web Locks exist) one tab refreshes at a time, and a
+ * tab that waited for another tab's refresh retries with its tokens instead of refreshing again.
  *
  * Put it before the terminating link.
  *
@@ -113,9 +78,16 @@ export function getJwtErrorCode(error: unknown): JwtErrorCode | null {
 export function refreshLink<TRouter extends AnyTRPCRouter = AnyTRPCRouter>(
   options: RefreshLinkOptions,
 ): TRPCLink<TRouter> {
-  const { refreshBefore, getAccessToken, refreshTimeout = 10_000 } = validate(options);
+  const { refreshBefore, getAccessToken, refreshTimeout = 10_000 } = validateRefreshLinkOptions(options);
   const isRefreshOperation = resolveIsRefreshOperation('refreshLink', options);
-  const flight = createRefreshFlight(options.refresh, options.onRefreshFailed, refreshTimeout);
+  const flight = createRefreshFlight({
+    refresh: options.refresh,
+    onRefreshFailed: options.onRefreshFailed,
+    onTokenRefreshed: options.onTokenRefreshed,
+    timeoutMs: refreshTimeout,
+    crossTab: options.crossTab,
+    getAccessToken,
+  });
   let lastProactiveToken: string | undefined;
 
   /** Proactive mode: resolves once the token can be sent (after a refresh when it is about to expire). */
@@ -133,7 +105,7 @@ export function refreshLink<TRouter extends AnyTRPCRouter = AnyTRPCRouter>(
     // A refresh that did not replace the token is not tried again for it: no refresh storm.
     if (token !== lastProactiveToken) {
       lastProactiveToken = token;
-      return flight.start();
+      return flight.start(flight.snapshot());
     }
   }
 
@@ -161,8 +133,11 @@ export function refreshLink<TRouter extends AnyTRPCRouter = AnyTRPCRouter>(
         let disposed = false;
         let current: Unsubscribable | undefined;
         let canRefresh = true;
+        let adopted = false;
         let lastEventId: string | undefined;
         let seen = flight.settled;
+        /** Cross-tab mode: the shared token when the operation was last sent. */
+        let sentWith: ReturnType<typeof flight.snapshot>;
 
         let stopWaiting: (() => void) | undefined;
 
@@ -192,6 +167,7 @@ export function refreshLink<TRouter extends AnyTRPCRouter = AnyTRPCRouter>(
           if (isSubscription) {
             seen = flight.settled;
           }
+          sentWith = flight.snapshot();
           const sent = lastEventId ? { ...op, input: withLastEventId(op.input, lastEventId) } : op;
           const inner: Partial<Observer<Envelope, TRPCClientError<TRouter>>> = {
             next(envelope) {
@@ -211,7 +187,20 @@ export function refreshLink<TRouter extends AnyTRPCRouter = AnyTRPCRouter>(
                 return;
               }
               canRefresh = false;
-              waitFor(flight.after(seen), (ok) => (ok ? send() : observer.error(error)));
+              waitFor(flight.after(seen, sentWith), (outcome) => {
+                if (!outcome) {
+                  observer.error(error);
+                  return;
+                }
+                if (outcome === 'adopted' && !adopted) {
+                  // Another tab's refresh may not renew this tab's token (one kept in memory): one
+                  // refresh of its own stays allowed.
+                  adopted = true;
+                  canRefresh = true;
+                  seen = flight.settled;
+                }
+                send();
+              });
             },
           };
           current = next(sent).subscribe(inner);
@@ -228,42 +217,6 @@ export function refreshLink<TRouter extends AnyTRPCRouter = AnyTRPCRouter>(
           current?.unsubscribe();
         };
       });
-}
-
-/** The longest delay `setTimeout` honours (a longer one fires at once). */
-const MAX_TIMER_MS = 2_147_483_647;
-
-function validate(options: RefreshLinkOptions): RefreshLinkOptions {
-  if (typeof options?.refresh !== 'function') {
-    throw new TypeError('refreshLink: "refresh" must be a function returning a promise');
-  }
-  for (const name of ['onRefreshFailed', 'getAccessToken'] as const) {
-    if (options[name] !== undefined && typeof options[name] !== 'function') {
-      throw new TypeError(`refreshLink: "${name}" must be a function`);
-    }
-  }
-  const { refreshBefore, refreshTimeout } = options;
-  if (
-    refreshTimeout !== undefined &&
-    !(
-      typeof refreshTimeout === 'number' &&
-      refreshTimeout > 0 &&
-      (refreshTimeout <= MAX_TIMER_MS || refreshTimeout === Infinity)
-    )
-  ) {
-    throw new TypeError(
-      `refreshLink: "refreshTimeout" must be a number of milliseconds (1 to ${MAX_TIMER_MS}, or Infinity)`,
-    );
-  }
-  if (refreshBefore !== undefined) {
-    if (typeof refreshBefore !== 'number' || !Number.isFinite(refreshBefore) || refreshBefore < 0) {
-      throw new TypeError('refreshLink: "refreshBefore" must be a number of seconds (0 or more)');
-    }
-    if (!options.getAccessToken) {
-      throw new TypeError('refreshLink: "refreshBefore" needs "getAccessToken" to read the expiry');
-    }
-  }
-  return options;
 }
 
 /** The `exp` claim of a JWT, read without verification; `null` when it cannot be read. */
