@@ -3,64 +3,10 @@ import { JwtConfigError } from './errors.js';
 import type { StandardSchemaV1 } from './internal/standard-schema.js';
 import { type Keyring, type RemoteKeyGetter, resolveKeyring, resolveRemoteJwks } from './keyring.js';
 import { familyOf, type PreparedKey, prepareAsymmetric, prepareSecret } from './tokens/keys.js';
-import {
-  ALGORITHMS,
-  type Algorithm,
-  type Duration,
-  type JwtManagerOptions,
-  type TokenLocation,
-} from './types.js';
+import { ALGORITHMS, type Algorithm, type Duration, type JwtManagerOptions } from './types.js';
+import { COOKIE_MAX_AGE, DEFAULTS, TOKEN_LOCATIONS, type TokenLocation } from './config/defaults.js';
 
-export const TOKEN_LOCATIONS = [
-  'headers',
-  'cookies',
-  'query_string',
-  'json',
-  'connection_params',
-] as const satisfies readonly TokenLocation[];
-
-/** Every default in one place (flask-jwt-extended's, in camelCase). */
-export const DEFAULTS = {
-  algorithm: 'HS256',
-  accessTokenExpires: '15m',
-  refreshTokenExpires: '30d',
-  tokenLocation: ['headers'],
-  identityClaim: 'sub',
-  verifySub: true,
-  decodeLeeway: 0,
-  encodeNbf: true,
-  headerName: 'Authorization',
-  headerType: 'Bearer',
-  queryStringName: 'jwt',
-  queryStringValuePrefix: '',
-  jsonKey: 'access_token',
-  refreshJsonKey: 'refresh_token',
-  connectionParamsKey: 'token',
-  accessCookieName: 'access_token_cookie',
-  refreshCookieName: 'refresh_token_cookie',
-  accessCookiePath: '/',
-  refreshCookiePath: '/',
-  cookieSecure: false,
-  cookieHostPrefix: false,
-  sessionCookie: true,
-  cookieCsrfProtect: true,
-  csrfInCookies: true,
-  csrfCheckForm: false,
-  csrfMethods: ['POST', 'PUT', 'PATCH', 'DELETE'],
-  accessCsrfCookieName: 'csrf_access_token',
-  refreshCsrfCookieName: 'csrf_refresh_token',
-  accessCsrfCookiePath: '/',
-  refreshCsrfCookiePath: '/',
-  accessCsrfHeaderName: 'X-CSRF-TOKEN',
-  refreshCsrfHeaderName: 'X-CSRF-TOKEN',
-  accessCsrfFieldName: 'csrf_token',
-  refreshCsrfFieldName: 'csrf_token',
-  maxTokenLength: 8192,
-  cacheMaxSize: 10_000,
-} as const;
-
-/** Max-Age of non-session cookies, as flask-jwt-extended (about one year). */
-export const COOKIE_MAX_AGE = 31_540_000;
+export { COOKIE_MAX_AGE, DEFAULTS, TOKEN_LOCATIONS } from './config/defaults.js';
 
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 } as const;
 const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$/;
