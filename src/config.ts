@@ -1,44 +1,15 @@
 import { type CookieSettings, resolveCookieSettings } from './cookie-config.js';
 import { JwtConfigError } from './errors.js';
 import type { StandardSchemaV1 } from './internal/standard-schema.js';
-import { type Keyring, type RemoteKeyGetter, resolveKeyring, resolveRemoteJwks } from './keyring.js';
-import { familyOf, type PreparedKey, prepareAsymmetric, prepareSecret } from './tokens/keys.js';
-import { ALGORITHMS, type Algorithm, type Duration, type JwtManagerOptions } from './types.js';
+import type { Keyring, RemoteKeyGetter } from './keyring.js';
+import type { PreparedKey } from './tokens/keys.js';
+import type { Algorithm, JwtManagerOptions } from './types.js';
 import { COOKIE_MAX_AGE, DEFAULTS, TOKEN_LOCATIONS, type TokenLocation } from './config/defaults.js';
+import { parseDuration, parseExpiry, resolveImplicitRefresh } from './config/durations.js';
+import { resolveKeyMaterial } from './config/keys.js';
 
 export { COOKIE_MAX_AGE, DEFAULTS, TOKEN_LOCATIONS } from './config/defaults.js';
-
-const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 } as const;
-const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$/;
-
-/**
- * Seconds of a duration (number of seconds, or `'30s'`, `'15m'`, `'12h'`, `'30d'`, `'2w'`);
- * throws JwtConfigError naming `option` on anything else (`'banana'`, `true`, negative, NaN).
- */
-export function parseDuration(option: string, value: unknown): number {
-  if (typeof value === 'number') {
-    if (Number.isFinite(value) && value >= 0) return value;
-    throw new JwtConfigError(option, 'must be a finite, non-negative number of seconds');
-  }
-  if (typeof value === 'string') {
-    const match = DURATION_RE.exec(value.trim());
-    if (match) return Number(match[1]) * UNIT_SECONDS[match[2] as keyof typeof UNIT_SECONDS];
-  }
-  throw new JwtConfigError(
-    option,
-    "must be a number of seconds or a string like '30s', '15m', '12h', '30d' (got " +
-      `${typeof value === 'string' ? JSON.stringify(value.slice(0, 20)) : typeof value})`,
-  );
-}
-
-function parseExpiry(
-  option: string,
-  value: Duration | false | undefined,
-  fallback: Duration,
-): number | false {
-  if (value === false) return false;
-  return parseDuration(option, value ?? fallback);
-}
+export { parseDuration } from './config/durations.js';
 
 type Options = JwtManagerOptions<any, any, any>;
 
@@ -170,127 +141,6 @@ function optionalStrings(name: string, value: unknown, allowList: boolean): read
     );
   }
   return Object.freeze([...list]);
-}
-
-function resolveAlgorithms(opts: Options): { algorithm: Algorithm; decode: Algorithm[] } {
-  const algorithm = opts.algorithm ?? DEFAULTS.algorithm;
-  if (!(ALGORITHMS as readonly string[]).includes(algorithm)) {
-    throw new JwtConfigError(
-      'algorithm',
-      `must be one of ${ALGORITHMS.join(', ')} (got ${String(algorithm)})`,
-    );
-  }
-  const given = opts.decodeAlgorithms ?? [];
-  if (!Array.isArray(given)) throw new JwtConfigError('decodeAlgorithms', 'must be an array of algorithms');
-  for (const alg of given) {
-    if (!(ALGORITHMS as readonly string[]).includes(alg)) {
-      throw new JwtConfigError('decodeAlgorithms', `has an unknown algorithm ${JSON.stringify(String(alg))}`);
-    }
-  }
-  const decode = [...new Set<Algorithm>([...given, algorithm])];
-  return { algorithm, decode };
-}
-
-const EXCLUSIVE_KEY_OPTIONS = [
-  'secretKey',
-  'privateKey',
-  'publicKey',
-  'encodeKeyLoader',
-  'decodeKeyLoader',
-] as const;
-
-/** Keys from `keys` (rotation by kid), `jwksUrl` (external issuer), or secretKey/privateKey/publicKey. */
-function resolveKeyMaterial(opts: Options) {
-  const mode = opts.keys !== undefined ? 'keys' : opts.jwksUrl !== undefined ? 'jwksUrl' : undefined;
-  if (mode === undefined) {
-    const { algorithm, decode } = resolveAlgorithms(opts);
-    return {
-      algorithm,
-      decode,
-      ...resolveKeys(opts, algorithm, decode),
-      keyring: undefined,
-      remoteJwks: undefined,
-    };
-  }
-  if (opts.keys !== undefined && opts.jwksUrl !== undefined) {
-    throw new JwtConfigError('jwksUrl', 'cannot be combined with `keys`');
-  }
-  for (const name of EXCLUSIVE_KEY_OPTIONS) {
-    if (opts[name] !== undefined) throw new JwtConfigError(name, `cannot be combined with \`${mode}\``);
-  }
-  if (mode === 'keys') {
-    if (opts.algorithm !== undefined || opts.decodeAlgorithms !== undefined) {
-      throw new JwtConfigError('algorithm', 'is set per key when `keys` is used');
-    }
-    const keyring = resolveKeyring(opts.keys);
-    const decode = [...new Set([...keyring.byKid.values()].map((k) => k.algorithm))];
-    return {
-      algorithm: keyring.current.algorithm,
-      decode,
-      signingKey: keyring.current.signingKey,
-      verifyKey: undefined,
-      keyring,
-      remoteJwks: undefined,
-    };
-  }
-  const { algorithm, decode } = resolveAlgorithms({ ...opts, algorithm: opts.algorithm ?? 'RS256' });
-  if (decode.some((a) => familyOf(a) === 'HS')) {
-    throw new JwtConfigError('decodeAlgorithms', 'cannot include HS* algorithms with `jwksUrl`');
-  }
-  return {
-    algorithm,
-    decode,
-    signingKey: undefined,
-    verifyKey: undefined,
-    keyring: undefined,
-    // The manager's clock, read when used (it is validated with the other options).
-    remoteJwks: resolveRemoteJwks(opts.jwksUrl, opts.jwksOptions, () => (opts.clock ?? Date.now)()),
-  };
-}
-
-function resolveKeys(opts: Options, algorithm: Algorithm, decode: Algorithm[]) {
-  const signFamily = familyOf(algorithm);
-  const decodeHs = decode.filter((a) => familyOf(a) === 'HS');
-  const decodeAsym = decode.filter((a) => familyOf(a) !== 'HS');
-  if (decodeHs.length > 0 && decodeAsym.length > 0 && !opts.decodeKeyLoader) {
-    throw new JwtConfigError(
-      'decodeAlgorithms',
-      'mixes HMAC and asymmetric algorithms; one key cannot verify both (use decodeKeyLoader to pick a key per token)',
-    );
-  }
-  let signingKey: PreparedKey | undefined;
-  let verifyKey: PreparedKey | undefined;
-  if (signFamily === 'HS') {
-    if (opts.secretKey === undefined && !(opts.encodeKeyLoader && opts.decodeKeyLoader)) {
-      throw new JwtConfigError('secretKey', `is required when using symmetric algorithm "${algorithm}"`);
-    }
-    if (opts.secretKey !== undefined) {
-      signingKey = prepareSecret('secretKey', opts.secretKey, decodeHs);
-      verifyKey = signingKey;
-    }
-    return { signingKey, verifyKey };
-  }
-  if (opts.privateKey === undefined && opts.publicKey === undefined) {
-    if (!opts.encodeKeyLoader || !opts.decodeKeyLoader) {
-      const which = opts.encodeKeyLoader ? 'publicKey' : 'privateKey';
-      throw new JwtConfigError(
-        which,
-        `is required to use asymmetric algorithm "${algorithm}" (secretKey is never used as a fallback)`,
-      );
-    }
-    return { signingKey, verifyKey };
-  }
-  if (opts.privateKey !== undefined) {
-    signingKey = prepareAsymmetric('privateKey', opts.privateKey, 'private', [algorithm]);
-  }
-  const publicSource = opts.publicKey ?? signingKey?.node ?? opts.privateKey;
-  verifyKey = prepareAsymmetric(
-    opts.publicKey !== undefined ? 'publicKey' : 'privateKey',
-    publicSource,
-    'public',
-    decodeAsym,
-  );
-  return { signingKey, verifyKey };
 }
 
 function resolveLocations(value: unknown, option = 'tokenLocation'): readonly TokenLocation[] {
@@ -454,14 +304,6 @@ function resolveChallenge(value: Options['wwwAuthenticate']): ResolvedConfig['ww
     );
   }
   return { realm };
-}
-
-function resolveImplicitRefresh(value: Options['implicitRefresh']): number | undefined {
-  if (value === undefined || value === false) return undefined;
-  if (typeof value !== 'object' || value === null) {
-    throw new JwtConfigError('implicitRefresh', 'must be false or { window?: duration }');
-  }
-  return parseDuration('implicitRefresh', value.window ?? '5m');
 }
 
 const RESERVED_NAMES = new Set(Object.getOwnPropertyNames(Object.prototype));
