@@ -1,7 +1,8 @@
 /**
- * Every default of the package, in one leaf module that imports nothing: the server's options, the
- * token locations, and the names the client shares with the server (`Authorization`, `Bearer`, the
- * CSRF cookie and header names), so the client bundle can import them without the server.
+ * Every default of the package, in one leaf module that imports nothing: the option registry (one
+ * row per option of `createJwtManager`, with its default), the token locations and kinds, and the
+ * names the client shares with the server (`Authorization`, `Bearer`, the CSRF cookie and header
+ * names), so the client bundle imports them without the server.
  */
 
 /** Where a token can be read from; `TokenLocation` is derived from this list. */
@@ -10,45 +11,155 @@ export const TOKEN_LOCATIONS = ['headers', 'cookies', 'query_string', 'json', 'c
 /** Where a token can be read from, in the order given. */
 export type TokenLocation = (typeof TOKEN_LOCATIONS)[number];
 
-/** Every default in one place (flask-jwt-extended's, in camelCase). */
-export const DEFAULTS = {
-  algorithm: 'HS256',
-  accessTokenExpires: '15m',
-  refreshTokenExpires: '30d',
-  tokenLocation: ['headers'],
-  identityClaim: 'sub',
-  verifySub: true,
-  decodeLeeway: 0,
-  encodeNbf: true,
-  headerName: 'Authorization',
-  headerType: 'Bearer',
-  queryStringName: 'jwt',
-  queryStringValuePrefix: '',
-  jsonKey: 'access_token',
-  refreshJsonKey: 'refresh_token',
-  connectionParamsKey: 'token',
-  accessCookieName: 'access_token_cookie',
-  refreshCookieName: 'refresh_token_cookie',
-  accessCookiePath: '/',
-  refreshCookiePath: '/',
-  cookieSecure: false,
-  cookieHostPrefix: false,
-  sessionCookie: true,
-  cookieCsrfProtect: true,
-  csrfInCookies: true,
-  csrfCheckForm: false,
-  csrfMethods: ['POST', 'PUT', 'PATCH', 'DELETE'],
-  accessCsrfCookieName: 'csrf_access_token',
-  refreshCsrfCookieName: 'csrf_refresh_token',
-  accessCsrfCookiePath: '/',
-  refreshCsrfCookiePath: '/',
-  accessCsrfHeaderName: 'X-CSRF-TOKEN',
-  refreshCsrfHeaderName: 'X-CSRF-TOKEN',
-  accessCsrfFieldName: 'csrf_token',
-  refreshCsrfFieldName: 'csrf_token',
-  maxTokenLength: 8192,
-  cacheMaxSize: 10_000,
+/**
+ * One row per option of `createJwtManager`, in the order of `JwtManagerOptions`: how the resolver
+ * checks it (`check` names a function of src/config/checks.ts, or `keys`: src/config/keys.ts,
+ * `loader`: a function kept in `config.loaders`, `own`: its own resolver in src/config/resolve.ts)
+ * and its `default`, applied when the option is absent. src/config/resolve.ts checks this table
+ * against `JwtManagerOptions` at compile time: an option without a row, or a row without an option,
+ * does not compile.
+ */
+export const OPTIONS = {
+  secretKey: { check: 'keys' },
+  privateKey: { check: 'keys' },
+  publicKey: { check: 'keys' },
+  algorithm: { check: 'keys', default: 'HS256' },
+  decodeAlgorithms: { check: 'keys' },
+  accessTokenExpires: { check: 'expiry', default: '15m' },
+  refreshTokenExpires: { check: 'expiry', default: '30d' },
+  tokenLocation: { check: 'locations', default: ['headers'] },
+  identityClaim: { check: 'claimName', default: 'sub' },
+  verifySub: { check: 'boolean', default: true },
+  encodeAudience: { check: 'audience' },
+  decodeAudience: { check: 'strings' },
+  encodeIssuer: { check: 'issuer' },
+  decodeIssuer: { check: 'strings' },
+  decodeLeeway: { check: 'seconds', default: 0 },
+  encodeNbf: { check: 'boolean', default: true },
+  headerName: { check: 'name', default: 'Authorization' },
+  headerType: { check: 'scheme', default: 'Bearer' },
+  queryStringName: { check: 'name', default: 'jwt' },
+  queryStringValuePrefix: { check: 'text', default: '' },
+  jsonKey: { check: 'name', default: 'access_token' },
+  refreshJsonKey: { check: 'name', default: 'refresh_token' },
+  connectionParamsKey: { check: 'name', default: 'token' },
+  accessCookieName: { check: 'name', default: 'access_token_cookie' },
+  refreshCookieName: { check: 'name', default: 'refresh_token_cookie' },
+  accessCookiePath: { check: 'name', default: '/' },
+  refreshCookiePath: { check: 'name', default: '/' },
+  cookieSecure: { check: 'boolean', default: false },
+  cookieDomain: { check: 'given' },
+  cookieSamesite: { check: 'sameSite' },
+  cookieHostPrefix: { check: 'boolean', default: false },
+  sessionCookie: { check: 'boolean', default: true },
+  cookieCsrfProtect: { check: 'boolean', default: true },
+  csrfInCookies: { check: 'boolean', default: true },
+  csrfCheckForm: { check: 'boolean', default: false },
+  csrfMethods: { check: 'methods', default: ['POST', 'PUT', 'PATCH', 'DELETE'] },
+  accessCsrfCookieName: { check: 'name', default: 'csrf_access_token' },
+  refreshCsrfCookieName: { check: 'name', default: 'csrf_refresh_token' },
+  accessCsrfCookiePath: { check: 'name', default: '/' },
+  refreshCsrfCookiePath: { check: 'name', default: '/' },
+  accessCsrfHeaderName: { check: 'name', default: 'X-CSRF-TOKEN' },
+  refreshCsrfHeaderName: { check: 'name', default: 'X-CSRF-TOKEN' },
+  accessCsrfFieldName: { check: 'name', default: 'csrf_token' },
+  refreshCsrfFieldName: { check: 'name', default: 'csrf_token' },
+  maxTokenLength: { check: 'tokenLength', default: 8192 },
+  claims: { check: 'schema' },
+  // No default here: `Date.now` is read when the manager is created (a faked clock applies).
+  clock: { check: 'clock' },
+  // Off by default when keys are dynamic (decodeKeyLoader, jwksUrl) unless a ttl is given.
+  cache: { check: 'own', default: { maxSize: 10_000 } },
+  keys: { check: 'keys' },
+  // `algorithm` defaults to this one with `jwksUrl`.
+  jwksUrl: { check: 'keys', algorithm: 'RS256' },
+  jwksOptions: {
+    check: 'keys',
+    default: {
+      cacheMaxAge: 600_000,
+      cooldownDuration: 30_000,
+      timeoutDuration: 5_000,
+      staleIfError: 3_600_000,
+    },
+  },
+  wwwAuthenticate: { check: 'own', default: { realm: 'api' } },
+  // `window` is the default of `{ window }`.
+  implicitRefresh: { check: 'own', default: false, window: '5m' },
+  loaderTimeout: { check: 'own', default: '10s' },
+  additionalClaimsLoader: { check: 'loader' },
+  additionalHeadersLoader: { check: 'loader' },
+  userIdentityLoader: { check: 'loader' },
+  encodeKeyLoader: { check: 'loader' },
+  decodeKeyLoader: { check: 'loader' },
+  tokenInBlocklistLoader: { check: 'loader' },
+  tokenVerificationLoader: { check: 'loader' },
+  userLookupLoader: { check: 'loader' },
+  expiredTokenLoader: { check: 'loader' },
+  needsFreshTokenLoader: { check: 'loader' },
+  revokedTokenLoader: { check: 'loader' },
+  tokenVerificationFailedLoader: { check: 'loader' },
+  userLookupErrorLoader: { check: 'loader' },
+  invalidTokenLoader: { check: 'loader' },
+  unauthorizedLoader: { check: 'loader' },
 } as const;
+
+/** The name of an option of `createJwtManager`. */
+export type OptionName = keyof typeof OPTIONS;
+
+type Row = (typeof OPTIONS)[OptionName];
+type Defaults = {
+  readonly [
+    K in OptionName as (typeof OPTIONS)[K] extends { readonly default: unknown } ? K : never
+  ]: (typeof OPTIONS)[K] extends {
+    readonly default: infer D;
+  }
+    ? D
+    : never;
+};
+
+function defaultsOf(rows: Readonly<Record<OptionName, Row>>): Defaults {
+  const defaults: Record<string, unknown> = {};
+  for (const [name, row] of Object.entries(rows)) if ('default' in row) defaults[name] = row.default;
+  return defaults as Defaults;
+}
+
+/**
+ * The default of every option that has one (flask-jwt-extended's, in camelCase), read from
+ * `OPTIONS`; `cacheMaxSize` is `cache.maxSize`'s.
+ */
+export const DEFAULTS = { ...defaultsOf(OPTIONS), cacheMaxSize: OPTIONS.cache.default.maxSize } as const;
 
 /** Max-Age of non-session cookies, as flask-jwt-extended (about one year). */
 export const COOKIE_MAX_AGE = 31_540_000;
+
+/** The two kinds of token; the settings that differ between them are grouped by kind. */
+export type TokenKind = 'access' | 'refresh';
+
+const ACCESS_OPTIONS = {
+  expires: 'accessTokenExpires',
+  jsonKey: 'jsonKey',
+  cookieName: 'accessCookieName',
+  cookiePath: 'accessCookiePath',
+  csrfCookieName: 'accessCsrfCookieName',
+  csrfCookiePath: 'accessCsrfCookiePath',
+  csrfHeaderName: 'accessCsrfHeaderName',
+  csrfFieldName: 'accessCsrfFieldName',
+} as const satisfies Record<string, OptionName>;
+
+/** A setting of which access and refresh tokens each have their own option. */
+export type TokenSetting = keyof typeof ACCESS_OPTIONS;
+
+/** Which option holds each per-kind setting: `config.tokens[kind][setting]` is that option's value. */
+export const TOKEN_OPTIONS = {
+  access: ACCESS_OPTIONS,
+  refresh: {
+    expires: 'refreshTokenExpires',
+    jsonKey: 'refreshJsonKey',
+    cookieName: 'refreshCookieName',
+    cookiePath: 'refreshCookiePath',
+    csrfCookieName: 'refreshCsrfCookieName',
+    csrfCookiePath: 'refreshCsrfCookiePath',
+    csrfHeaderName: 'refreshCsrfHeaderName',
+    csrfFieldName: 'refreshCsrfFieldName',
+  },
+} as const satisfies Record<TokenKind, Record<TokenSetting, OptionName>>;

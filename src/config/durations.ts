@@ -1,5 +1,6 @@
 import { JwtConfigError } from '../errors.js';
 import type { Duration } from '../types.js';
+import { OPTIONS } from './defaults.js';
 
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 } as const;
 const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$/;
@@ -24,21 +25,11 @@ export function parseDuration(option: string, value: unknown): number {
   );
 }
 
-/** A token lifetime in seconds, or `false` (tokens that never expire). */
-export function parseExpiry(
-  option: string,
-  value: Duration | false | undefined,
-  fallback: Duration,
-): number | false {
-  if (value === false) return false;
-  return parseDuration(option, value ?? fallback);
-}
-
 /** `implicitRefresh`: the window in seconds, or undefined when off. */
 export function resolveImplicitRefresh(value: false | { window?: Duration } | undefined): number | undefined {
   if (value === undefined || value === false) return undefined;
   if (typeof value !== 'object' || value === null) {
     throw new JwtConfigError('implicitRefresh', 'must be false or { window?: duration }');
   }
-  return parseDuration('implicitRefresh', value.window ?? '5m');
+  return parseDuration('implicitRefresh', value.window ?? OPTIONS.implicitRefresh.window);
 }

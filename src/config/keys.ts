@@ -1,9 +1,9 @@
-import { DEFAULTS } from './defaults.js';
 import { JwtConfigError } from '../errors.js';
 import { type Keyring, type RemoteKeyGetter, resolveKeyring, resolveRemoteJwks } from '../keyring.js';
 import { ALGORITHMS, type Algorithm, isAlgorithm } from '../tokens/algorithms.js';
 import { familyOf, type PreparedKey, prepareAsymmetric, prepareSecret } from '../tokens/keys.js';
 import type { JwtManagerOptions } from '../types.js';
+import { OPTIONS } from './defaults.js';
 
 type Options = JwtManagerOptions<any, any, any>;
 
@@ -23,7 +23,7 @@ export interface KeyMaterial {
 }
 
 function resolveAlgorithms(opts: Options): { algorithm: Algorithm; decode: Algorithm[] } {
-  const algorithm = opts.algorithm ?? DEFAULTS.algorithm;
+  const algorithm = opts.algorithm ?? OPTIONS.algorithm.default;
   if (!isAlgorithm(algorithm)) {
     throw new JwtConfigError(
       'algorithm',
@@ -83,7 +83,10 @@ export function resolveKeyMaterial(opts: Options): KeyMaterial {
       remoteJwks: undefined,
     };
   }
-  const { algorithm, decode } = resolveAlgorithms({ ...opts, algorithm: opts.algorithm ?? 'RS256' });
+  const { algorithm, decode } = resolveAlgorithms({
+    ...opts,
+    algorithm: opts.algorithm ?? OPTIONS.jwksUrl.algorithm,
+  });
   if (decode.some((a) => familyOf(a) === 'HS')) {
     throw new JwtConfigError('decodeAlgorithms', 'cannot include HS* algorithms with `jwksUrl`');
   }
