@@ -182,17 +182,16 @@ export function createJwtManager<TClaims = {}, TUser = never>(
     attrs: CookieAttributes,
   ): void {
     const req = requestOf(ctx);
-    const access = kind === 'access';
-    const name = access ? config.accessCookieName : config.refreshCookieName;
-    const path = access ? config.accessCookiePath : config.refreshCookiePath;
+    const { cookieName: name, cookiePath: path, csrfCookieName, csrfCookiePath } = config.tokens[kind];
     // Serialise both before appending either, so a bad value never leaves half a pair behind.
     const cookies: [string, string][] = [
       [name, serializeCookie(name, values.token, { ...attrs, httpOnly: true, path })],
     ];
     if (values.csrf !== undefined) {
-      const csrfName = access ? config.accessCsrfCookieName : config.refreshCsrfCookieName;
-      const csrfPath = access ? config.accessCsrfCookiePath : config.refreshCsrfCookiePath;
-      cookies.push([csrfName, serializeCookie(csrfName, values.csrf, { ...attrs, path: csrfPath })]);
+      cookies.push([
+        csrfCookieName,
+        serializeCookie(csrfCookieName, values.csrf, { ...attrs, path: csrfCookiePath }),
+      ]);
     }
     for (const [cookieName, serialized] of cookies) req.appendSetCookie(cookieName, serialized);
   }

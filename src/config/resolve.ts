@@ -5,7 +5,15 @@ import type { Algorithm } from '../tokens/algorithms.js';
 import type { PreparedKey } from '../tokens/keys.js';
 import type { JwtManagerOptions } from '../types.js';
 import { CHECKS, type CheckName, resolveLocations } from './checks.js';
-import { COOKIE_MAX_AGE, OPTIONS, type OptionName, type TokenLocation } from './defaults.js';
+import {
+  COOKIE_MAX_AGE,
+  OPTIONS,
+  type OptionName,
+  TOKEN_OPTIONS,
+  type TokenKind,
+  type TokenLocation,
+  type TokenSetting,
+} from './defaults.js';
 import { parseDuration, resolveImplicitRefresh } from './durations.js';
 import { resolveKeyMaterial } from './keys.js';
 
@@ -44,6 +52,11 @@ export type LoaderName = { [K in OptionName]: Rows[K]['check'] extends 'loader' 
 
 const LOADER_NAMES = NAMES.filter((name): name is LoaderName => REGISTRY[name].check === 'loader');
 
+/** The settings of one kind of token (`config.tokens.access`, `config.tokens.refresh`). */
+export type TokenSettings = {
+  readonly [S in TokenSetting]: CheckedOptions[(typeof TOKEN_OPTIONS)['access'][S]];
+};
+
 /** The validated, frozen configuration a manager runs on. */
 export interface ResolvedConfig extends CheckedOptions, CookieSettings {
   readonly algorithm: Algorithm;
@@ -68,6 +81,17 @@ export interface ResolvedConfig extends CheckedOptions, CookieSettings {
   readonly cache: { readonly maxSize: number; readonly ttlMs: number | undefined };
   /** The loaders, as given. */
   readonly loaders: Pick<Options, LoaderName>;
+  /**
+   * The per-kind settings by kind (`tokens[kind].cookieName` is `accessCookieName` or
+   * `refreshCookieName`, `__Host-` prefix included); the code reads these, not the flat options.
+   */
+  readonly tokens: { readonly [K in TokenKind]: TokenSettings };
+}
+
+/** One kind's settings, read from the options `TOKEN_OPTIONS[kind]` names. */
+function tokenSettings(resolved: CheckedOptions, kind: TokenKind): TokenSettings {
+  const entries = Object.entries(TOKEN_OPTIONS[kind]).map(([setting, option]) => [setting, resolved[option]]);
+  return Object.freeze(Object.fromEntries(entries)) as TokenSettings;
 }
 
 /** Runs the registry's check of every option that has one, its default applied. */
@@ -106,9 +130,9 @@ export function resolveConfig(opts: Options): ResolvedConfig {
   }
   const { decode, ...keys } = resolveKeyMaterial(opts);
   const checked = resolveChecked(opts);
+  const options = { ...checked, ...resolveCookieSettings(checked) };
   return Object.freeze({
-    ...checked,
-    ...resolveCookieSettings(checked),
+    ...options,
     ...keys,
     decodeAlgorithms: new Set(decode),
     wwwAuthenticate: resolveChallenge(opts.wwwAuthenticate),
@@ -120,6 +144,10 @@ export function resolveConfig(opts: Options): ResolvedConfig {
     cookieMaxAge: checked.sessionCookie ? undefined : COOKIE_MAX_AGE,
     cache: resolveCache(opts),
     loaders: Object.freeze(loaders) as ResolvedConfig['loaders'],
+    tokens: Object.freeze({
+      access: tokenSettings(options, 'access'),
+      refresh: tokenSettings(options, 'refresh'),
+    }),
   });
 }
 
