@@ -12,6 +12,16 @@ export const TOKEN_LOCATIONS = ['headers', 'cookies', 'query_string', 'json', 'c
 export type TokenLocation = (typeof TOKEN_LOCATIONS)[number];
 
 /**
+ * The defaults the client (`jwtHeaders`) shares with the server, as plain constants: a client
+ * bundle keeps these and drops the option registry.
+ */
+export const HEADER_NAME = 'Authorization';
+export const HEADER_TYPE = 'Bearer';
+export const ACCESS_CSRF_COOKIE_NAME = 'csrf_access_token';
+export const REFRESH_CSRF_COOKIE_NAME = 'csrf_refresh_token';
+export const CSRF_HEADER_NAME = 'X-CSRF-TOKEN';
+
+/**
  * One row per option of `createJwtManager`, in the order of `JwtManagerOptions`: how the resolver
  * checks it (`check` names a function of src/config/checks.ts, or `keys`: src/config/keys.ts,
  * `loader`: a function kept in `config.loaders`, `own`: its own resolver in src/config/resolve.ts)
@@ -36,8 +46,8 @@ export const OPTIONS = {
   decodeIssuer: { check: 'strings' },
   decodeLeeway: { check: 'seconds', default: 0 },
   encodeNbf: { check: 'boolean', default: true },
-  headerName: { check: 'name', default: 'Authorization' },
-  headerType: { check: 'scheme', default: 'Bearer' },
+  headerName: { check: 'name', default: HEADER_NAME },
+  headerType: { check: 'scheme', default: HEADER_TYPE },
   queryStringName: { check: 'name', default: 'jwt' },
   queryStringValuePrefix: { check: 'text', default: '' },
   jsonKey: { check: 'name', default: 'access_token' },
@@ -56,12 +66,12 @@ export const OPTIONS = {
   csrfInCookies: { check: 'boolean', default: true },
   csrfCheckForm: { check: 'boolean', default: false },
   csrfMethods: { check: 'methods', default: ['POST', 'PUT', 'PATCH', 'DELETE'] },
-  accessCsrfCookieName: { check: 'name', default: 'csrf_access_token' },
-  refreshCsrfCookieName: { check: 'name', default: 'csrf_refresh_token' },
+  accessCsrfCookieName: { check: 'name', default: ACCESS_CSRF_COOKIE_NAME },
+  refreshCsrfCookieName: { check: 'name', default: REFRESH_CSRF_COOKIE_NAME },
   accessCsrfCookiePath: { check: 'name', default: '/' },
   refreshCsrfCookiePath: { check: 'name', default: '/' },
-  accessCsrfHeaderName: { check: 'name', default: 'X-CSRF-TOKEN' },
-  refreshCsrfHeaderName: { check: 'name', default: 'X-CSRF-TOKEN' },
+  accessCsrfHeaderName: { check: 'name', default: CSRF_HEADER_NAME },
+  refreshCsrfHeaderName: { check: 'name', default: CSRF_HEADER_NAME },
   accessCsrfFieldName: { check: 'name', default: 'csrf_token' },
   refreshCsrfFieldName: { check: 'name', default: 'csrf_token' },
   maxTokenLength: { check: 'tokenLength', default: 8192 },
@@ -106,28 +116,27 @@ export const OPTIONS = {
 /** The name of an option of `createJwtManager`. */
 export type OptionName = keyof typeof OPTIONS;
 
-type Row = (typeof OPTIONS)[OptionName];
-type Defaults = {
-  readonly [
-    K in OptionName as (typeof OPTIONS)[K] extends { readonly default: unknown } ? K : never
-  ]: (typeof OPTIONS)[K] extends {
-    readonly default: infer D;
-  }
-    ? D
-    : never;
+type Rows = typeof OPTIONS;
+type WithDefault = {
+  [K in OptionName]: Rows[K] extends { readonly default: unknown } ? K : never;
+}[OptionName];
+type Defaults = { readonly [K in WithDefault]: Rows[K] extends { readonly default: infer D } ? D : never } & {
+  readonly cacheMaxSize: Rows['cache']['default']['maxSize'];
 };
 
-function defaultsOf(rows: Readonly<Record<OptionName, Row>>): Defaults {
-  const defaults: Record<string, unknown> = {};
+/** The rows' defaults, and `cacheMaxSize` (`cache.maxSize`'s, by its name in DEFAULTS). */
+function defaultsOf(rows: typeof OPTIONS): Defaults {
+  const defaults: Record<string, unknown> = { cacheMaxSize: rows.cache.default.maxSize };
   for (const [name, row] of Object.entries(rows)) if ('default' in row) defaults[name] = row.default;
   return defaults as Defaults;
 }
 
 /**
  * The default of every option that has one (flask-jwt-extended's, in camelCase), read from
- * `OPTIONS`; `cacheMaxSize` is `cache.maxSize`'s.
+ * `OPTIONS`, and `cacheMaxSize`: the default of `cache.maxSize`. (Marked pure so a client bundle,
+ * which imports only the constants above, drops it and the registry.)
  */
-export const DEFAULTS = { ...defaultsOf(OPTIONS), cacheMaxSize: OPTIONS.cache.default.maxSize } as const;
+export const DEFAULTS = /* @__PURE__ */ defaultsOf(OPTIONS);
 
 /** Max-Age of non-session cookies, as flask-jwt-extended (about one year). */
 export const COOKIE_MAX_AGE = 31_540_000;
