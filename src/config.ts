@@ -5,3 +5,4 @@
 export { COOKIE_MAX_AGE, DEFAULTS, TOKEN_LOCATIONS } from './config/defaults.js';
 export { parseDuration } from './config/durations.js';
 export { type ResolvedConfig, resolveConfig, resolveProcedureLocations } from './config/resolve.js';
+export { type ConfigView, configView, type KeyDescription, type KeyringEntryView } from './config/view.js';

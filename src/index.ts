@@ -1,4 +1,10 @@
-export { COOKIE_MAX_AGE, DEFAULTS, parseDuration, type ResolvedConfig } from './config.js';
+export {
+  COOKIE_MAX_AGE,
+  DEFAULTS,
+  parseDuration,
+  /** The type of `jwt.config`: the resolved options, keys described but never shown. */
+  type ConfigView as ResolvedConfig,
+} from './config.js';
 export {
   type CreateJwtContextOptions,
   /** API.md §3's name for {@link CreateJwtContextOptions}. */

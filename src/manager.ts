@@ -1,4 +1,4 @@
-import { type ResolvedConfig, resolveConfig, resolveProcedureLocations } from './config.js';
+import { type ConfigView, configView, resolveConfig, resolveProcedureLocations } from './config.js';
 import {
   type CreateJwtContextOptions,
   createJwtContext,
@@ -59,8 +59,8 @@ type ProcedureOptions = Omit<VerifyOptions, 'optional'>;
 
 /** A configured JWT manager: tokens, context, procedures, cookies and errors for one app. */
 export interface JwtManager<TClaims = {}, TUser = never> {
-  /** The validated, frozen configuration. */
-  readonly config: ResolvedConfig;
+  /** The validated, frozen configuration; keys are described (`{ kind }`), never shown. */
+  readonly config: ConfigView;
   /** flask's `create_access_token`. */
   createAccessToken(identity: unknown, opts?: CreateAccessTokenOptions): Promise<string>;
   /** flask's `create_refresh_token`. */
@@ -252,7 +252,7 @@ export function createJwtManager<TClaims = {}, TUser = never>(
     createToken(config, identity, type, opts);
 
   const manager: JwtManager<TClaims, TUser> = {
-    config,
+    config: configView(config),
     createAccessToken: (identity, opts) => createToken(config, identity, 'access', opts),
     createRefreshToken: (identity, opts) => createToken(config, identity, 'refresh', opts),
     createTokenPair: (identity, opts) => createTokenPair(create, identity, opts),
