@@ -1,4 +1,8 @@
-export { DEFAULTS, type ResolvedConfig } from './config.js';
+export {
+  DEFAULTS,
+  /** The type of `jwt.config`: the resolved options, keys described but never shown. */
+  type ConfigView as ResolvedConfig,
+} from './config.js';
 export {
   type CreateJwtContextOptions,
   /** API.md §3's name for {@link CreateJwtContextOptions}. */

@@ -1,18 +1,15 @@
 import { exportJWK } from 'jose';
+import { OPTIONS } from './config/defaults.js';
 import { JwtConfigError } from './errors.js';
 import { nodeCrypto } from './internal/node-crypto.js';
 import { familyOf, type PreparedKey, prepareAsymmetric, prepareSecret } from './tokens/keys.js';
 import { createRemoteKeySet, type RemoteKeyGetter } from './tokens/remote-jwks.js';
-import { ALGORITHMS, type Algorithm, type RemoteJwksOptions, type RotatingKey } from './types.js';
+import { ALGORITHMS, type Algorithm, isAlgorithm } from './tokens/algorithms.js';
+import type { RemoteJwksOptions, RotatingKey } from './types.js';
 
 export type { RemoteJwksOptions, RotatingKey } from './types.js';
 
-const REMOTE_JWKS_DEFAULTS = {
-  cacheMaxAge: 600_000,
-  cooldownDuration: 30_000,
-  timeoutDuration: 5_000,
-  staleIfError: 3_600_000,
-} as const satisfies Required<RemoteJwksOptions>;
+const REMOTE_JWKS_DEFAULTS: Required<RemoteJwksOptions> = OPTIONS.jwksOptions.default;
 
 export interface KeyringEntry {
   readonly kid: string;
@@ -44,7 +41,7 @@ export function resolveKeyring(keys: unknown): Keyring {
       throw new JwtConfigError(`${option}.kid`, 'must be a non-empty string');
     if (byKid.has(raw.kid))
       throw new JwtConfigError(`${option}.kid`, `repeats the kid ${JSON.stringify(raw.kid)}`);
-    if (!(ALGORITHMS as readonly string[]).includes(raw.algorithm)) {
+    if (!isAlgorithm(raw.algorithm)) {
       throw new JwtConfigError(`${option}.algorithm`, `must be one of ${ALGORITHMS.join(', ')}`);
     }
     const alg = raw.algorithm;

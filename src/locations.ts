@@ -118,12 +118,13 @@ function fromCookies(
   refresh: boolean,
   call: CallInfo,
 ): FoundToken | Promise<FoundToken> {
-  const name = refresh ? config.refreshCookieName : config.accessCookieName;
+  const settings = config.tokens[refresh ? 'refresh' : 'access'];
+  const name = settings.cookieName;
   // Cookie tossing: two values for the JWT cookie or its CSRF cookie are refused, whichever comes
   // first (the values are never echoed).
   rejectDuplicate(req, name);
   if (config.cookieCsrfProtect && config.csrfInCookies) {
-    rejectDuplicate(req, refresh ? config.refreshCsrfCookieName : config.accessCsrfCookieName);
+    rejectDuplicate(req, settings.csrfCookieName);
   }
   const token = req.cookie(name);
   if (!token) throw new NoAuthorizationError(`Missing cookie "${name}"`);
@@ -133,11 +134,9 @@ function fromCookies(
     if (!csrf) throw new CSRFError('Missing CSRF token');
     return found(token, csrf);
   };
-  const csrf = req.header(refresh ? config.refreshCsrfHeaderName : config.accessCsrfHeaderName);
+  const csrf = req.header(settings.csrfHeaderName);
   if (!csrf && config.csrfCheckForm) {
-    return csrfFromForm(call, refresh ? config.refreshCsrfFieldName : config.accessCsrfFieldName).then(
-      withCsrf,
-    );
+    return csrfFromForm(call, settings.csrfFieldName).then(withCsrf);
   }
   return withCsrf(csrf);
 }
@@ -170,7 +169,7 @@ async function fromJson(
   refresh: boolean,
   call: CallInfo,
 ): Promise<FoundToken> {
-  const key = refresh ? config.refreshJsonKey : config.jsonKey;
+  const key = config.tokens[refresh ? 'refresh' : 'access'].jsonKey;
   // flask reads only a JSON body; a GET has none (§9: a query's `?input=` never authenticates it).
   if (inputInUrl(req)) throw new NoAuthorizationError(NOT_JSON);
   const input = call.getRawInput ? await call.getRawInput() : undefined;

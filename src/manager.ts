@@ -1,6 +1,6 @@
 import { createAuthorization } from './authorization.js';
 import type { StandardSchemaV1 } from './internal/standard-schema.js';
-import { type ResolvedConfig, resolveConfig, resolveProcedureLocations } from './config.js';
+import { type ConfigView, configView, resolveConfig, resolveProcedureLocations } from './config.js';
 import {
   type CreateJwtContextOptions,
   createJwtContext,
@@ -65,8 +65,8 @@ type ProcedureOptions = Omit<VerifyOptions, 'optional'>;
 
 /** A configured JWT manager: tokens, context, procedures, cookies and errors for one app. */
 export interface JwtManager<TClaims = {}, TUser = never> {
-  /** The validated, frozen configuration. */
-  readonly config: ResolvedConfig;
+  /** The validated, frozen configuration; keys are described (`{ kind }`), never shown. */
+  readonly config: ConfigView;
   /** flask's `create_access_token`. */
   createAccessToken(identity: unknown, opts?: CreateAccessTokenOptions): Promise<string>;
   /** flask's `create_refresh_token`. */
@@ -213,17 +213,16 @@ export function createJwtManager<TClaims = {}, TUser = never>(
     attrs: CookieAttributes,
   ): void {
     const req = requestOf(ctx);
-    const access = kind === 'access';
-    const name = access ? config.accessCookieName : config.refreshCookieName;
-    const path = access ? config.accessCookiePath : config.refreshCookiePath;
+    const { cookieName: name, cookiePath: path, csrfCookieName, csrfCookiePath } = config.tokens[kind];
     // Serialise both before appending either, so a bad value never leaves half a pair behind.
     const cookies: [string, string][] = [
       [name, serializeCookie(name, values.token, { ...attrs, httpOnly: true, path })],
     ];
     if (values.csrf !== undefined) {
-      const csrfName = access ? config.accessCsrfCookieName : config.refreshCsrfCookieName;
-      const csrfPath = access ? config.accessCsrfCookiePath : config.refreshCsrfCookiePath;
-      cookies.push([csrfName, serializeCookie(csrfName, values.csrf, { ...attrs, path: csrfPath })]);
+      cookies.push([
+        csrfCookieName,
+        serializeCookie(csrfCookieName, values.csrf, { ...attrs, path: csrfCookiePath }),
+      ]);
     }
     for (const [cookieName, serialized] of cookies) req.appendSetCookie(cookieName, serialized);
   }
@@ -284,7 +283,7 @@ export function createJwtManager<TClaims = {}, TUser = never>(
     createToken(config, identity, type, opts);
 
   const manager: JwtManager<TClaims, TUser> = {
-    config,
+    config: configView(config),
     createAccessToken: (identity, opts) => createToken(config, identity, 'access', opts),
     createRefreshToken: (identity, opts) => createToken(config, identity, 'refresh', opts),
     createTokenPair: (identity, opts) => createTokenPair(create, identity, opts),

@@ -140,7 +140,7 @@ function shouldReissue(
     !req.streaming &&
     !req.cookiesUnset &&
     req.canSetCookies &&
-    !req.cookiesSet.has(config.accessCookieName)
+    !req.cookiesSet.has(config.tokens.access.cookieName)
   );
 }
 

@@ -4,8 +4,9 @@ import type { JwtHeader, JwtPayload } from './jwt.js';
 
 export type { JwtHeader, JwtPayload } from './jwt.js';
 
-/** Where a token can be read from, in the order given. */
-export type TokenLocation = 'headers' | 'cookies' | 'query_string' | 'json' | 'connection_params';
+import type { TokenLocation } from './config/defaults.js';
+
+export type { TokenLocation } from './config/defaults.js';
 
 import type { Algorithm } from './tokens/algorithms.js';
 

@@ -1,4 +1,11 @@
 import type { HTTPHeaders, Operation } from '@trpc/client';
+import {
+  ACCESS_CSRF_COOKIE_NAME,
+  CSRF_HEADER_NAME,
+  HEADER_NAME,
+  HEADER_TYPE,
+  REFRESH_CSRF_COOKIE_NAME,
+} from '../config/defaults.js';
 import { readCookie } from './cookies.js';
 import { type RefreshOperationOptions, resolveIsRefreshOperation } from './refresh-paths.js';
 
@@ -110,8 +117,8 @@ export interface JwtHeadersOptions extends RefreshOperationOptions {
 export function jwtHeaders(
   options: JwtHeadersOptions = {},
 ): (opts: JwtHeadersInput) => Promise<Record<string, string>> {
-  const headerName = nonEmpty(options.headerName ?? 'Authorization', 'headerName');
-  const headerType = options.headerType ?? 'Bearer';
+  const headerName = nonEmpty(options.headerName ?? HEADER_NAME, 'headerName');
+  const headerType = options.headerType ?? HEADER_TYPE;
   if (typeof headerType !== 'string') {
     throw new TypeError('jwtHeaders: "headerType" must be a string');
   }
@@ -163,9 +170,9 @@ function resolveCsrf(
   }
   const opts = csrf === true ? {} : csrf;
   return {
-    accessCookieName: nonEmpty(opts.accessCookieName ?? 'csrf_access_token', 'csrf.accessCookieName'),
-    refreshCookieName: nonEmpty(opts.refreshCookieName ?? 'csrf_refresh_token', 'csrf.refreshCookieName'),
-    headerName: nonEmpty(opts.headerName ?? 'X-CSRF-TOKEN', 'csrf.headerName'),
+    accessCookieName: nonEmpty(opts.accessCookieName ?? ACCESS_CSRF_COOKIE_NAME, 'csrf.accessCookieName'),
+    refreshCookieName: nonEmpty(opts.refreshCookieName ?? REFRESH_CSRF_COOKIE_NAME, 'csrf.refreshCookieName'),
+    headerName: nonEmpty(opts.headerName ?? CSRF_HEADER_NAME, 'csrf.headerName'),
     isRefresh: opts.isRefreshOperation ?? isRefresh,
     getCookie: opts.getCookie ?? ((name) => readCookie(name)),
     includeQueries: opts.includeQueries ?? false,

@@ -195,11 +195,7 @@ export async function createToken(
   const { loaders, loaderTimeoutMs: timeoutMs } = config;
   const nowMs = config.clock();
   const iat = Math.floor(nowMs / 1000);
-  const expires = expiresIn(
-    'expiresDelta',
-    opts.expiresDelta,
-    type === 'access' ? config.accessTokenExpires : config.refreshTokenExpires,
-  );
+  const expires = expiresIn('expiresDelta', opts.expiresDelta, config.tokens[type].expires);
   // Without loaders (and with a plain identity) there is nothing to wait for: skipping Promise.all
   // over three ready values makes an HS256 token ~10% faster to create (bench/README.md).
   const ready =

@@ -3,6 +3,7 @@
  * would normalise away (whitespace, tabs), what each extractor returns, and flask's combined message.
  */
 import { describe, expect, it } from 'vitest';
+import { resolvedConfigOf } from '../../src/config/view.js';
 import {
   type CreateJwtContextOptions,
   createJwtContext,
@@ -40,7 +41,7 @@ const EXTRACTORS = Object.fromEntries(
 
 const SECRET = 'locations-unit-secret-0123456789abcdef-01';
 const config = (opts: Omit<JwtManagerOptions, 'secretKey'> = {}) =>
-  createJwtManager({ secretKey: SECRET, ...opts }).config;
+  resolvedConfigOf(createJwtManager({ secretKey: SECRET, ...opts }).config);
 const call = (type: CallInfo['type'] = 'query', input?: unknown): CallInfo => ({
   type,
   getRawInput: async () => input,

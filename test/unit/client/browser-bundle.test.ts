@@ -25,7 +25,10 @@ describe('trpc-jwt-extended/client bundles for the browser', () => {
     expect(result.errors).toEqual([]);
 
     const inputs = Object.keys(result.metafile.inputs);
-    expect(inputs.every((path) => path.startsWith('src/client/'))).toBe(true);
+    // The client's own modules, and the shared defaults (a leaf that imports nothing).
+    expect(inputs.every((path) => path.startsWith('src/client/') || path === 'src/config/defaults.ts')).toBe(
+      true,
+    );
     const imports = Object.values(result.metafile.outputs).flatMap((output) =>
       output.imports.map((i) => i.path),
     );
@@ -36,6 +39,22 @@ describe('trpc-jwt-extended/client bundles for the browser', () => {
     expect(code).not.toMatch(/["']node:/);
     expect(code).not.toMatch(/\bzod\b/);
     expect(code).toMatch(/export\s*\{[^}]*refreshLink/);
+  });
+
+  it('takes the shared header and CSRF names from the defaults, and leaves the option registry out', async () => {
+    const result = await bundle({ entryPoints: [entry] });
+    const code = result.outputFiles[0]!.text;
+    for (const name of [
+      'Authorization',
+      'Bearer',
+      'csrf_access_token',
+      'csrf_refresh_token',
+      'X-CSRF-TOKEN',
+    ]) {
+      expect(code).toContain(`"${name}"`);
+    }
+    expect(code).not.toContain('access_token_cookie');
+    expect(code).not.toContain('tokenLength');
   });
 
   it('control: the same build fails on a Node built-in and reports jose', async () => {

@@ -1,5 +1,6 @@
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { resolvedConfigOf } from '../../../src/config/view.js';
 import {
   type Algorithm,
   createJwtManager,
@@ -227,7 +228,7 @@ describe('decodeKeyLoader', () => {
         algorithm,
         ...(algorithm === 'HS256'
           ? { secretKey: SECRET_HS256 }
-          : { publicKey: signer.config.verifyKey!.node! }),
+          : { publicKey: resolvedConfigOf(signer.config).verifyKey!.node! }),
         decodeKeyLoader: () => wrong as KeyInput,
       });
       await expectSignatureFailure(jwt.decodeToken(t));

@@ -3,6 +3,7 @@
  * created afterwards prepare no node KeyObjects, so signing and verifying go through crypto.subtle.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolvedConfigOf } from '../../../src/config/view.js';
 import { backend } from '../../../src/internal/node-crypto.js';
 import {
   type Algorithm,
@@ -58,8 +59,8 @@ async function expectSignatureFailure(promise: Promise<unknown>): Promise<void> 
 }
 
 async function roundTrip(jwt: JwtManager, alg: Algorithm): Promise<void> {
-  expect(jwt.config.signingKey?.node).toBeUndefined();
-  expect(jwt.config.verifyKey?.node).toBeUndefined();
+  expect(resolvedConfigOf(jwt.config).signingKey?.node).toBeUndefined();
+  expect(resolvedConfigOf(jwt.config).verifyKey?.node).toBeUndefined();
   const t = await jwt.createAccessToken('alice', { fresh: true });
   expect(parts(t).header).toEqual({ alg, typ: 'JWT' });
   expect(await jwt.decodeToken(t)).toMatchObject({ sub: 'alice', fresh: true });
@@ -75,7 +76,7 @@ describe('WebCrypto fallback', () => {
     await roundTrip(createJwtManager({ secretKey: SECRET_HS256 }), 'HS256');
     for (const alg of ['HS384', 'HS512'] as const) {
       const jwt = createJwtManager({ algorithm: alg, secretKey: new TextEncoder().encode(secretFor(alg)) });
-      expect(jwt.config.signingKey?.node).toBeUndefined();
+      expect(resolvedConfigOf(jwt.config).signingKey?.node).toBeUndefined();
       expect((await jwt.decodeToken(await jwt.createAccessToken('alice'))).sub).toBe('alice');
     }
     const other = createJwtManager({ secretKey: 'another-secret-another-secret-xx' });
