@@ -63,7 +63,7 @@ const x = (ratio: number) => `${ratio.toFixed(2)}×`;
 
 export function evaluateTargets(results: Results): Target[] {
   const targets: Target[] = [];
-  const { trpc, http, micro, memory } = results;
+  const { trpc, http, micro, memory, redis } = results;
   if (ok(trpc)) {
     const bare = find(trpc.cases, 'bare');
     const warm = pairedRatio(find(trpc.cases, 'protected warm'), bare);
@@ -131,6 +131,17 @@ export function evaluateTargets(results: Results): Target[] {
       measured: `${memory.rssGrowthMB.toFixed(1)} MB`,
       met: memory.rssGrowthMB <= 64 && bound,
       note: bound ? '' : `the cache grew to ${memory.cacheSize}, over its bound ${memory.cacheMaxSize}`,
+    });
+  }
+  if (ok(redis) && !('skipped' in redis)) {
+    const base = find(redis.cases, 'protected, no blocklist');
+    const cached = pairedRatio(find(redis.cases, 'protected, Redis blocklist + localCache'), base);
+    const plain = pairedRatio(find(redis.cases, 'protected, Redis blocklist'), base);
+    targets.push({
+      target: 'protected warm, Redis blocklist (localCache) ≥ 0.9× no blocklist (e)',
+      measured: x(cached),
+      met: cached >= 0.9,
+      note: cached >= 0.9 ? '' : `without the local cache: ${x(plain)}`,
     });
   }
   return targets;

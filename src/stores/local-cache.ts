@@ -22,7 +22,8 @@ import { positiveOption } from './kit.js';
 /** A connection to subscribe with, as node-redis clients have it (a `duplicate()` of yours, connected). */
 export interface RedisSubscriberLike {
   subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<unknown>;
-  unsubscribe?(channel: string, listener?: (message: string, channel: string) => void): Promise<unknown>;
+  /** Removes the listener given to `subscribe` (typed `never`: clients type it each their own way). */
+  unsubscribe?(channel: string, listener: never): Promise<unknown>;
   /** `'error'`, `'end'` and `'reconnecting'` stop local answers at once; `'ready'` sends a heartbeat. */
   on?(event: 'error' | 'end' | 'reconnecting' | 'ready', listener: () => void): unknown;
   off?(event: 'error' | 'end' | 'reconnecting' | 'ready', listener: () => void): unknown;
@@ -115,7 +116,7 @@ export class LocalCache implements LocalCacheState {
     for (const event of ['error', 'end', 'reconnecting'] as const) this.#subscriber.off?.(event, this.#lost);
     this.#subscriber.off?.('ready', this.#ready);
     this.#drop();
-    await this.#subscriber.unsubscribe?.(this.#channel, this.#listener)?.catch(() => {});
+    await this.#subscriber.unsubscribe?.(this.#channel, this.#listener as never)?.catch(() => {});
   }
 
   get live(): boolean {

@@ -45,7 +45,7 @@ function watched(subscriber: Client) {
         listener(message, from);
         for (const watch of watchers) watch(message);
       }),
-    unsubscribe: (channel, listener) => subscriber.unsubscribe(channel, listener as never),
+    unsubscribe: (channel, listener) => subscriber.unsubscribe(channel, listener),
     on: (event, listener) => subscriber.on(event, listener),
     off: (event, listener) => subscriber.off(event, listener),
   };
