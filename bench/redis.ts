@@ -18,7 +18,7 @@ export const REDIS_SERVER = '/usr/bin/redis-server';
 
 export type RedisResult = { readonly skipped: string } | { readonly cases: CaseResult[] };
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -97,7 +97,8 @@ export async function runRedis(budget: Budget): Promise<RedisResult> {
     for (let i = 0; i < 200 && cachedBlocklist.localCache?.live !== true; i++) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    if (cachedBlocklist.localCache?.live !== true) throw new Error('bench: the local cache never became live');
+    if (cachedBlocklist.localCache?.live !== true)
+      throw new Error('bench: the local cache never became live');
     const token = await plain.jwt.createAccessToken('user-42');
     const cases = [
       { name: 'protected, no blocklist', app: plain },

@@ -8,6 +8,7 @@ import type { HttpResult } from './http.js';
 import type { MemoryResult } from './memory.js';
 import type { MicroResult } from './micro.js';
 import type { RedisResult } from './redis.js';
+import { renderScale, type ScaleSection, scaleTargets } from './scale-report.js';
 import type { TrpcResult } from './trpc.js';
 
 export interface Meta {
@@ -31,6 +32,7 @@ export interface Results {
   readonly http?: HttpResult | { error: string };
   readonly memory?: MemoryResult | { error: string };
   readonly redis?: RedisResult | { error: string };
+  readonly scale?: ScaleSection;
 }
 
 export interface Target {
@@ -144,6 +146,7 @@ export function evaluateTargets(results: Results): Target[] {
       note: cached >= 0.9 ? '' : `without the local cache: ${x(plain)}`,
     });
   }
+  targets.push(...scaleTargets(results.scale));
   return targets;
 }
 
@@ -277,5 +280,6 @@ export function renderMarkdown(results: Results, targets: readonly Target[]): st
       );
     }
   } else out.push(failed('redis', redis));
+  out.push(...renderScale(results.scale));
   return out.join('\n');
 }
