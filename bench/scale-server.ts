@@ -2,7 +2,7 @@
  * One app server of the scale section (f), a child process: tRPC's standalone adapter, the Redis
  * blocklist with its local cache (a second connection subscribes), the package as users import it.
  * Env: BENCH_SECRET, REDIS_URL. Prints `READY <port>`. Routes: `protected` (records each run: the
- * token's jti and when), `stats` (those records, the cache's state, server errors per 10 ms).
+ * token's jti, when, and when the request was sent: header `x-sent`), `stats` (those records, the cache's state, server errors per 10 ms).
  */
 import './node20-abort-fix.js';
 import type { AddressInfo } from 'node:net';
@@ -28,8 +28,9 @@ const jwt = createJwtManager({ secretKey, tokenInBlocklistLoader: blocklist.load
 const t = initTRPC.context<JwtContextPart>().create();
 const { protectedProcedure } = jwt.procedures(t.procedure);
 
-/** Per jti: the last time (epoch ms) the protected procedure ran with it. */
+/** Per jti: the last time (epoch ms) the protected procedure ran with it, and the latest send time (x-sent). */
 const lastRun: Record<string, number> = {};
+const lastSent: Record<string, number> = {};
 /** Runs and server errors (500) per 10 ms bucket (epoch ms / 10). */
 const runs: Record<number, number> = {};
 const failures: Record<number, number> = {};
@@ -40,11 +41,20 @@ const bump = (table: Record<number, number>) => {
 
 const router = t.router({
   protected: protectedProcedure.query(({ ctx }) => {
-    lastRun[ctx.token.jti ?? ''] = Date.now();
+    const jti = ctx.token.jti ?? '';
+    lastRun[jti] = Date.now();
+    const sent = Number(ctx.jwt.header('x-sent'));
+    if (sent > (lastSent[jti] ?? 0)) lastSent[jti] = sent;
     bump(runs);
     return { ok: true };
   }),
-  stats: t.procedure.query(() => ({ lastRun, runs, failures, cacheLive: blocklist.localCache?.live })),
+  stats: t.procedure.query(() => ({
+    lastRun,
+    lastSent,
+    runs,
+    failures,
+    cacheLive: blocklist.localCache?.live,
+  })),
   live: t.procedure.query(() => blocklist.localCache?.live === true),
 });
 

@@ -35,6 +35,8 @@ export interface ScaleResult {
   /** Tokens revoked during the run; runs of them after the revoke was acknowledged (and the latest, ms after). */
   readonly revokedDuringRun: number;
   readonly runsAfterAck: number;
+  /** Of those, runs of requests sent after the acknowledgement: must be 0. */
+  readonly sentAfterAck: number;
   readonly latestRunAfterAckMs: number;
   readonly downMs: number;
   /** Protected runs between Redis's stop and its return, and the latest of them, ms after the stop. */
@@ -158,7 +160,10 @@ export async function runScale(seconds: number): Promise<ScaleResult | { skipped
           {
             method: 'GET',
             path: '/protected',
-            setupRequest: (req) => ({ ...req, headers: { authorization: `Bearer ${pick()}` } }),
+            setupRequest: (req) => ({
+              ...req,
+              headers: { authorization: `Bearer ${pick()}`, 'x-sent': String(Date.now()) },
+            }),
           },
         ],
       }),
@@ -209,12 +214,16 @@ export async function runScale(seconds: number): Promise<ScaleResult | { skipped
     running = false;
     await revoking;
 
-    type Stats = { lastRun: Record<string, number>; runs: Record<string, number> };
+    type Stats = Record<'lastRun' | 'lastSent' | 'runs', Record<string, number>>;
     const stats = await Promise.all(urls.map((at) => get<Stats>(`${at}/stats`)));
     const lastRuns = stats.map((s) => s.lastRun);
     const ran = (token: string) => lastRuns.some((runs) => runs[jtiOf(token)] !== undefined);
     const afterAck = [...acknowledged].flatMap(([jti, at]) =>
       lastRuns.map((runs) => (runs[jti] ?? 0) - at).filter((ms) => ms > 0),
+    );
+    // Requests sent after the revoke was acknowledged (autocannon builds each just before sending it).
+    const sentAfterAck = [...acknowledged].flatMap(([jti, at]) =>
+      stats.map((s) => (s.lastSent[jti] ?? 0) - at).filter((ms) => ms > 0),
     );
     const whileDown = stats.flatMap((s) =>
       Object.entries(s.runs)
@@ -233,6 +242,7 @@ export async function runScale(seconds: number): Promise<ScaleResult | { skipped
       forgedRuns: forged.filter(ran).length,
       revokedDuringRun: acknowledged.size,
       runsAfterAck: afterAck.length,
+      sentAfterAck: sentAfterAck.length,
       latestRunAfterAckMs: Math.max(0, ...afterAck),
       downMs: backAt - stoppedAt,
       runsWhileDown: whileDown.reduce((n, [, count]) => n + count, 0),

@@ -168,6 +168,7 @@ export function createRedisBlocklist(options: RedisBlocklistOptions): RedisBlock
     ];
     const values: (string | null | undefined)[] = [undefined, undefined, undefined];
     const missing: number[] = [];
+    if (cache?.live) await cache.settle();
     const now = clock();
     keys.forEach((name, i) => {
       if (name === undefined) return;

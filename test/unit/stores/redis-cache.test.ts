@@ -192,8 +192,10 @@ describe.skipIf(!hasRedis)('createRedisBlocklist with localCache', () => {
 
   it('a miss-fill racing a revocation: an invalidation that arrives before the fill completes wins', async () => {
     let hold: Promise<void> | undefined;
+    let sent = () => {};
     const gated: RedisClientLike = {
       async sendCommand(args, options) {
+        if (args[0] === 'MGET') sent();
         const reply = await client.sendCommand(args, options);
         if (args[0] === 'MGET' && hold !== undefined) await hold;
         return reply;
@@ -205,7 +207,9 @@ describe.skipIf(!hasRedis)('createRedisBlocklist with localCache', () => {
     let release = () => {};
     hold = new Promise<void>((resolve) => (release = resolve));
     // The MGET runs first on the shared connection (not revoked yet); its reply is held here.
+    const mgetSent = new Promise<void>((resolve) => (sent = resolve));
     const pending = store.isRevoked(t);
+    await mgetSent;
     const invalidation = sub.nextInvalidation();
     await peer.revoke(t);
     await invalidation; // the invalidation reached this store before the fill completed
@@ -213,6 +217,19 @@ describe.skipIf(!hasRedis)('createRedisBlocklist with localCache', () => {
     hold = undefined;
     expect(await pending).toBe(false); // that read ran before the revocation: a true answer then
     expect(await store.isRevoked(t)).toBe(true); // but it was not kept
+  });
+
+  it('applies an invalidation already received before answering from the cache, even one queued behind the check', async () => {
+    const sub = watched(await subscriberClient());
+    const { store, peer } = await cachedStore({ subscriber: sub.wrapped });
+    const t = token(nowSeconds());
+    expect(await store.isRevoked(t)).toBe(false);
+    // Hold the event loop until the invalidation is readable on the subscriber's socket, then ask
+    // at once, in the same turn: the check must not answer before the pending message is processed.
+    await peer.revoke(t);
+    const deadline = Date.now() + 50;
+    while (Date.now() < deadline); // the message arrives meanwhile, unread
+    expect(await store.isRevoked(t)).toBe(true);
   });
 
   it('stops trusting local answers at once when its subscriber disconnects, and recovers by itself', async () => {
