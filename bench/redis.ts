@@ -1,7 +1,8 @@
 /**
- * (e) Protected throughput with a blocklist: none, the memory blocklist, and the Redis blocklist
- * (a redis-server started here on a free port, stopped after). In process, as (b), warm token: the
- * difference is the blocklist lookup alone (one MGET per request for Redis).
+ * (e) Protected throughput with a blocklist: none, the memory blocklist, the Redis blocklist (a
+ * redis-server started here on a free port, stopped after), and the Redis blocklist with its local
+ * cache. In process, as (b), warm token: the difference is the blocklist lookup alone (one MGET per
+ * request for Redis; none for a warm token with the local cache).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -17,7 +18,7 @@ export const REDIS_SERVER = '/usr/bin/redis-server';
 
 export type RedisResult = { readonly skipped: string } | { readonly cases: CaseResult[] };
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -82,17 +83,28 @@ export async function runRedis(budget: Budget): Promise<RedisResult> {
   const { child, port } = await startRedis();
   const client = createClient({ url: `redis://127.0.0.1:${port}` });
   client.on('error', () => {});
+  const subscriber = client.duplicate();
+  subscriber.on('error', () => {});
   try {
     await client.connect();
+    await subscriber.connect();
     const secret = randomBytes(32).toString('hex');
     const plain = createBenchApp(secret);
     const memory = createBenchApp(secret, { tokenInBlocklistLoader: createMemoryBlocklist().loader });
     const redis = createBenchApp(secret, { tokenInBlocklistLoader: createRedisBlocklist({ client }).loader });
+    const cachedBlocklist = createRedisBlocklist({ client, localCache: { subscriber } });
+    const cached = createBenchApp(secret, { tokenInBlocklistLoader: cachedBlocklist.loader });
+    for (let i = 0; i < 200 && cachedBlocklist.localCache?.live !== true; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    if (cachedBlocklist.localCache?.live !== true)
+      throw new Error('bench: the local cache never became live');
     const token = await plain.jwt.createAccessToken('user-42');
     const cases = [
       { name: 'protected, no blocklist', app: plain },
       { name: 'protected, memory blocklist', app: memory },
       { name: 'protected, Redis blocklist', app: redis },
+      { name: 'protected, Redis blocklist + localCache', app: cached },
     ].map(({ name, app }) => {
       const handler = inProcessHandler(app);
       return {
@@ -106,8 +118,11 @@ export async function runRedis(budget: Budget): Promise<RedisResult> {
       };
     });
     // Wall time: the Redis case waits on the network, which CPU time would not count.
-    return { cases: await measureGroup('blocklist', cases, budget, 'wall') };
+    const result = { cases: await measureGroup('blocklist', cases, budget, 'wall') };
+    await cachedBlocklist.close();
+    return result;
   } finally {
+    subscriber.destroy();
     await client.quit().catch(() => {});
     await stopRedis(child);
   }

@@ -8,6 +8,7 @@ import type { HttpResult } from './http.js';
 import type { MemoryResult } from './memory.js';
 import type { MicroResult } from './micro.js';
 import type { RedisResult } from './redis.js';
+import { renderScale, type ScaleSection, scaleTargets } from './scale-report.js';
 import type { TrpcResult } from './trpc.js';
 
 export interface Meta {
@@ -31,6 +32,7 @@ export interface Results {
   readonly http?: HttpResult | { error: string };
   readonly memory?: MemoryResult | { error: string };
   readonly redis?: RedisResult | { error: string };
+  readonly scale?: ScaleSection;
 }
 
 export interface Target {
@@ -63,7 +65,7 @@ const x = (ratio: number) => `${ratio.toFixed(2)}×`;
 
 export function evaluateTargets(results: Results): Target[] {
   const targets: Target[] = [];
-  const { trpc, http, micro, memory } = results;
+  const { trpc, http, micro, memory, redis } = results;
   if (ok(trpc)) {
     const bare = find(trpc.cases, 'bare');
     const warm = pairedRatio(find(trpc.cases, 'protected warm'), bare);
@@ -133,6 +135,18 @@ export function evaluateTargets(results: Results): Target[] {
       note: bound ? '' : `the cache grew to ${memory.cacheSize}, over its bound ${memory.cacheMaxSize}`,
     });
   }
+  if (ok(redis) && !('skipped' in redis)) {
+    const base = find(redis.cases, 'protected, no blocklist');
+    const cached = pairedRatio(find(redis.cases, 'protected, Redis blocklist + localCache'), base);
+    const plain = pairedRatio(find(redis.cases, 'protected, Redis blocklist'), base);
+    targets.push({
+      target: 'protected warm, Redis blocklist (localCache) ≥ 0.9× no blocklist (e)',
+      measured: x(cached),
+      met: cached >= 0.9,
+      note: cached >= 0.9 ? '' : `without the local cache: ${x(plain)}`,
+    });
+  }
+  targets.push(...scaleTargets(results.scale));
   return targets;
 }
 
@@ -266,5 +280,6 @@ export function renderMarkdown(results: Results, targets: readonly Target[]): st
       );
     }
   } else out.push(failed('redis', redis));
+  out.push(...renderScale(results.scale));
   return out.join('\n');
 }

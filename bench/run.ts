@@ -3,7 +3,8 @@
  * per case, then the Markdown table; writes bench/results/latest.json and, on a full run, the
  * results block of bench/README.md.
  *
- *   tsx bench/run.ts [--quick] [--only=micro,trpc,http,memory,redis] [--no-readme]
+ *   tsx bench/run.ts [--quick] [--only=micro,trpc,http,memory,redis,scale] [--no-readme]
+ *   (`--only=redis,scale`: the Redis parts alone)
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { abortSignalAnyRemoved } from './node20-abort-fix.js';
 import { evaluateTargets, renderMarkdown, type Results } from './report.js';
 
-const SECTIONS = ['micro', 'trpc', 'http', 'memory', 'redis'] as const;
+const SECTIONS = ['micro', 'trpc', 'http', 'memory', 'redis', 'scale'] as const;
 type Section = (typeof SECTIONS)[number];
 /** Node flags per section: memory needs a GC it can call. */
 const FLAGS: Partial<Record<Section, string[]>> = { memory: ['--expose-gc'] };

@@ -98,7 +98,22 @@ describe('src/ import graph', () => {
       'config/defaults.ts': () => false,
       'errors.ts': (dep) => dep === 'jwt.ts',
       'stores/kit.ts': (dep) => ['errors.ts', 'jwt.ts', 'stores/types.ts'].includes(dep),
-      'stores/redis.ts': (dep) => ['errors.ts', 'jwt.ts', 'stores/types.ts', 'stores/kit.ts'].includes(dep),
+      // The Redis entry and its own modules: the kit, the LRU and the errors, nothing above them.
+      'stores/redis.ts': (dep) =>
+        [
+          'errors.ts',
+          'jwt.ts',
+          'stores/types.ts',
+          'stores/kit.ts',
+          'stores/local-cache.ts',
+          'stores/redis-keys.ts',
+          'stores/redis-scripts.ts',
+          'stores/redis-send.ts',
+        ].includes(dep),
+      'stores/local-cache.ts': (dep) => ['errors.ts', 'internal/lru.ts', 'stores/kit.ts'].includes(dep),
+      'stores/redis-keys.ts': (dep) => ['errors.ts', 'stores/kit.ts'].includes(dep),
+      'stores/redis-scripts.ts': () => false,
+      'stores/redis-send.ts': (dep) => dep === 'errors.ts',
     };
     for (const [module, deps] of graph) {
       const rule = module.startsWith('internal/')

@@ -3,7 +3,8 @@
  * `node --import tsx`. The same tRPC router on `createHTTPServer`, with a blocklist as
  * `tokenInBlocklistLoader`: the Redis one when `REDIS_URL` is set, else the memory one.
  *
- * Env: `JWT_SECRET` (required), `REDIS_URL`, `REDIS_TIMEOUT_MS` (default 1000), `PORT` (0).
+ * Env: `JWT_SECRET` (required), `REDIS_URL`, `REDIS_TIMEOUT_MS` (default 1000), `PORT` (0),
+ * `LOCAL_CACHE=1` (the Redis blocklist's local cache, on a second connection).
  * Prints one JSON line on stdout once listening: `{ "url": "http://127.0.0.1:<port>/trpc", "pid" }`.
  * Exits on SIGTERM/SIGINT, and when its stdin closes (the test process is gone).
  */
@@ -17,7 +18,7 @@ import {
   createMemoryBlocklist,
   type JwtContextPart,
 } from '../../src/index.js';
-import { createRedisBlocklist } from '../../src/stores/redis.js';
+import { createRedisBlocklist, type RedisSubscriberLike } from '../../src/stores/redis.js';
 
 const secretKey = process.env.JWT_SECRET;
 if (!secretKey) throw new Error('app-process-server: JWT_SECRET is required');
@@ -31,10 +32,52 @@ const redis =
       await createClient({ url: redisUrl })
         .on('error', () => {})
         .connect();
-const blocklist: Blocklist =
-  redis === undefined ? createMemoryBlocklist() : createRedisBlocklist({ client: redis, timeoutMs });
+const subscriber =
+  redis === undefined || process.env.LOCAL_CACHE !== '1'
+    ? undefined
+    : await redis
+        .duplicate()
+        .on('error', () => {})
+        .connect();
+/** Epoch ms with sub-ms precision, comparable across the processes of one machine. */
+const preciseNow = () => performance.timeOrigin + performance.now();
+/**
+ * Per jti: when a revoke through this process was acknowledged, and when this process first refused
+ * it; per key: when the local cache here processed its invalidation.
+ */
+const times = {
+  acknowledged: {} as Record<string, number>,
+  refused: {} as Record<string, number>,
+  invalidated: {} as Record<string, number>,
+};
+/** The subscriber as the local cache sees it, timestamping each invalidation it hands over. */
+const timedSubscriber: RedisSubscriberLike | undefined = subscriber && {
+  subscribe: (channel, listener) =>
+    subscriber.subscribe(channel, (message: string, from: string) => {
+      listener(message, from);
+      if (message.startsWith('k')) times.invalidated[message.slice(1)] ??= preciseNow();
+    }),
+  on: (event, listener) => subscriber.on(event, listener),
+};
+const redisBlocklist =
+  redis === undefined
+    ? undefined
+    : createRedisBlocklist({
+        client: redis,
+        timeoutMs,
+        ...(timedSubscriber === undefined ? {} : { localCache: { subscriber: timedSubscriber } }),
+      });
+const blocklist: Blocklist = redisBlocklist ?? createMemoryBlocklist();
 
-const jwt = createJwtManager({ secretKey, tokenInBlocklistLoader: blocklist.loader });
+const jwt = createJwtManager({
+  secretKey,
+  tokenInBlocklistLoader: async (args) => {
+    const revoked = await blocklist.loader(args);
+    const { jti } = args.payload;
+    if (revoked && typeof jti === 'string') times.refused[jti] ??= preciseNow();
+    return revoked;
+  },
+});
 const t = initTRPC.context<JwtContextPart>().create({ errorFormatter: jwt.errorFormatter });
 const { protectedProcedure, refreshProcedure } = jwt.procedures(t.procedure);
 
@@ -43,7 +86,8 @@ const stats = { runs: 0, errorCauses: [] as string[] };
 
 const router = t.router({
   health: t.procedure.query(() => ({ ok: true, store: redis === undefined ? 'memory' : 'redis' })),
-  stats: t.procedure.query(() => stats),
+  stats: t.procedure.query(() => ({ ...stats, cacheLive: redisBlocklist?.localCache?.live ?? null })),
+  times: t.procedure.query(() => times),
   login: t.procedure
     .input((raw) => {
       const identity = (raw as { identity?: unknown } | undefined)?.identity;
@@ -58,11 +102,13 @@ const router = t.router({
   logout: protectedProcedure.mutation(async ({ ctx }) => {
     stats.runs++;
     await blocklist.revoke(ctx.token.payload);
+    times.acknowledged[ctx.token.jti ?? ''] = preciseNow();
     return { revoked: ctx.token.jti };
   }),
   logoutEverywhere: protectedProcedure.mutation(async ({ ctx }) => {
     stats.runs++;
     await blocklist.revokeAllForIdentity(ctx.token.identity);
+    times.acknowledged[ctx.token.jti ?? ''] = preciseNow();
     return { identity: ctx.token.identity };
   }),
   refresh: refreshProcedure.mutation(async ({ ctx }) => {
@@ -103,6 +149,7 @@ async function shutdown(): Promise<void> {
   server.close();
   // destroy(), not quit(): quit waits for an answer that never comes while Redis is down.
   redis?.destroy();
+  subscriber?.destroy();
   process.exit(0);
 }
 process.once('SIGTERM', () => void shutdown());

@@ -14,6 +14,8 @@ export interface AppProcessOptions {
   redisUrl?: string;
   /** `timeoutMs` of the Redis blocklist. @default 1000 */
   redisTimeoutMs?: number;
+  /** The Redis blocklist's local cache (a second connection subscribes). @default false */
+  localCache?: boolean;
   /** `NODE_ENV` of the child (tRPC adds `data.stack` to errors unless it is 'production'). @default 'production' */
   nodeEnv?: string;
 }
@@ -52,6 +54,7 @@ export async function startAppProcess(options: AppProcessOptions): Promise<AppPr
     PORT: '0',
     NODE_ENV: options.nodeEnv ?? 'production',
     REDIS_TIMEOUT_MS: String(options.redisTimeoutMs ?? 1000),
+    LOCAL_CACHE: options.localCache === true ? '1' : '0',
   };
   delete env.REDIS_URL;
   if (options.redisUrl !== undefined) env.REDIS_URL = options.redisUrl;

@@ -112,7 +112,7 @@ describe('createRedisBlocklist without a server', () => {
     }
   });
 
-  it('imports nothing at runtime but the store kit and the error classes: not redis, not tRPC, not jose', async () => {
+  it('imports nothing at runtime but its own modules, the store kit, the LRU and the error classes: not redis, not tRPC, not jose', async () => {
     const entry = fileURLToPath(new URL('../../../src/stores/redis.ts', import.meta.url));
     const result = await build({
       entryPoints: [entry],
@@ -125,7 +125,12 @@ describe('createRedisBlocklist without a server', () => {
     });
     expect(Object.keys(result.metafile.inputs).sort()).toEqual([
       'src/errors.ts',
+      'src/internal/lru.ts',
       'src/stores/kit.ts',
+      'src/stores/local-cache.ts',
+      'src/stores/redis-keys.ts',
+      'src/stores/redis-scripts.ts',
+      'src/stores/redis-send.ts',
       'src/stores/redis.ts',
     ]);
     expect(Object.values(result.metafile.outputs).flatMap((output) => output.imports)).toEqual([]);
