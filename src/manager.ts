@@ -287,7 +287,8 @@ export function createJwtManager<TClaims = {}, TUser = never>(
     createAccessToken: (identity, opts) => createToken(config, identity, 'access', opts),
     createRefreshToken: (identity, opts) => createToken(config, identity, 'refresh', opts),
     createTokenPair: (identity, opts) => createTokenPair(create, identity, opts),
-    rotateRefreshToken: (token, store, opts) => rotateRefreshToken(create, store, token, opts),
+    rotateRefreshToken: (token, store, opts) =>
+      rotateRefreshToken(create, store, token, opts, config.reuseGraceMs),
     decodeToken,
     getJti: async (token) => (await decodeToken(token)).jti,
     getCsrfToken,

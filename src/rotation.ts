@@ -92,13 +92,15 @@ function claimsOf(token: string): { jti: string; exp: number | undefined } {
  * A retired refresh token presented again revokes the whole family — every refresh and access token
  * carrying its `fam` — for as long as the family's longest-lived token, and fails with TOKEN_REVOKED.
  * Of N concurrent uses exactly one succeeds. A store that throws fails closed: a TRPCError
- * INTERNAL_SERVER_ERROR whose `cause` is the store's error.
+ * INTERNAL_SERVER_ERROR whose `cause` is the store's error. With `reuseGraceMs` (the manager's
+ * `reuseGrace`), the token just retired presented again within it gets a pair of the same family.
  */
 export async function rotateRefreshToken(
   create: Creator,
   store: RotationStore,
   token: VerifiedToken<any>,
   opts: TokenPairOptions = {},
+  reuseGraceMs = 0,
 ): Promise<TokenPair> {
   const { payload, header } = token;
   const family = typeof payload[FAMILY_CLAIM] === 'string' ? (payload[FAMILY_CLAIM] as string) : token.jti;
@@ -120,7 +122,9 @@ export async function rotateRefreshToken(
   const refresh = claimsOf(next.refreshToken);
   const exp =
     access.exp === undefined || refresh.exp === undefined ? undefined : Math.max(access.exp, refresh.exp);
-  const outcome = await fromStore(() => store.rotate(payload, family, { jti: refresh.jti, exp }));
+  const outcome = await fromStore(() =>
+    store.rotate(payload, family, { jti: refresh.jti, exp }, { reuseGraceMs }),
+  );
   if (outcome !== 'rotated') throw new RevokedTokenError('Token has been revoked', { header, payload });
   return next;
 }

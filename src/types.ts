@@ -237,6 +237,12 @@ export interface JwtManagerOptions<TClaims = {}, TUser = never, TCtx = any> {
    */
   implicitRefresh?: false | { window?: Duration };
   /**
+   * Refresh-token rotation's reuse grace (RFC 9700 §4.14.2): the refresh token just retired, presented
+   * again within this long (two tabs refreshing at once), gets a new pair in the same family instead
+   * of revoking it; after it, reuse revokes the family. `0` is strict. @default 0
+   */
+  reuseGrace?: Duration;
+  /**
    * How long any loader's result may take to settle: a promise, a thenable or a promise from another
    * realm. Past it a request-time loader (blocklist, verification, user lookup, decode key, error
    * loaders) fails the request closed (INTERNAL_SERVER_ERROR) instead of hanging, and a creation

@@ -99,6 +99,7 @@ export const OPTIONS = {
   implicitRefresh: { check: 'own', default: false, window: '5m' },
   loaderTimeout: { check: 'own', default: '10s' },
   streamRevocationCheckInterval: { check: 'own', default: '30s' },
+  reuseGrace: { check: 'own', default: 0 },
   // Undefined by default: the request's own origin.
   websocketOrigins: { check: 'own' },
   additionalClaimsLoader: { check: 'loader' },

@@ -75,6 +75,8 @@ export interface ResolvedConfig extends CheckedOptions, CookieSettings {
   readonly loaderTimeoutMs: number | undefined;
   /** Implicit refresh window in seconds; undefined when off. */
   readonly implicitRefreshWindow: number | undefined;
+  /** ms a retired refresh token may be presented again for a sibling pair (`reuseGrace`); 0 = strict. */
+  readonly reuseGraceMs: number;
   /** ms between an open subscription's revocation re-checks; undefined when off. */
   readonly streamRevocationCheckMs: number | undefined;
   /** Origins trusted to open a cookie-authenticated WebSocket; undefined = the request's own origin. */
@@ -142,6 +144,7 @@ export function resolveConfig(opts: Options): ResolvedConfig {
     wwwAuthenticate: resolveChallenge(opts.wwwAuthenticate),
     implicitRefreshWindow: resolveImplicitRefresh(opts.implicitRefresh),
     streamRevocationCheckMs: resolveStreamCheck(opts.streamRevocationCheckInterval),
+    reuseGraceMs: parseDuration('reuseGrace', opts.reuseGrace ?? OPTIONS.reuseGrace.default) * 1000,
     websocketOrigins: resolveOrigins(opts.websocketOrigins),
     loaderTimeoutMs:
       opts.loaderTimeout === false

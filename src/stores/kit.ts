@@ -108,6 +108,20 @@ export function familyTtlSeconds(ttlSeconds: unknown, rules: StoreRules): number
   return Math.max(ttl, 1);
 }
 
+/** Most tokens one generation of a family may hold under a reuse grace (siblings of one parent). */
+export const MAX_SIBLINGS = 8;
+
+/** The `reuseGraceMs` of a rotation step: 0 unless a finite, non-negative number; a TypeError otherwise. */
+export function reuseGraceOf(options: { readonly reuseGraceMs?: number } | undefined): number {
+  const grace = options?.reuseGraceMs ?? 0;
+  if (typeof grace !== 'number' || !Number.isFinite(grace) || grace < 0) {
+    throw new TypeError(
+      'trpc-jwt-extended: blocklist.rotate needs `reuseGraceMs` as a non-negative number of ms',
+    );
+  }
+  return grace;
+}
+
 /** The identity claim's value as a key, or undefined when the token has none usable. */
 export function identityOf(payload: JwtPayload, claim: string): string | undefined {
   const value = payload[claim];

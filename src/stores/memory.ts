@@ -6,7 +6,9 @@ import {
   identityOf,
   isCutOff,
   keyNames,
+  MAX_SIBLINGS,
   positiveOption,
+  reuseGraceOf,
   requireJti,
   requireName,
   resolveCutoff,
@@ -89,6 +91,31 @@ class Pool<T> {
   }
 }
 
+/** A family's rotation state: its current generation, the one before, and when that one retired. */
+interface RotationRecord {
+  readonly current: readonly string[];
+  readonly previous: readonly string[];
+  /** ms since the epoch. */
+  readonly retiredAt: number;
+}
+
+/**
+ * What presenting `jti` is to a family's record: a token of the current generation (`latest`), a
+ * token of the previous one within the grace with room for a sibling (`sibling`), or reuse.
+ */
+function rotationStep(
+  record: RotationRecord,
+  jti: string,
+  graceMs: number,
+  now: number,
+): 'latest' | 'sibling' | 'reuse' {
+  if (record.current.includes(jti)) return 'latest';
+  const inGrace = graceMs > 0 && now - record.retiredAt <= graceMs;
+  return inGrace && record.previous.includes(jti) && record.current.length < MAX_SIBLINGS
+    ? 'sibling'
+    : 'reuse';
+}
+
 /**
  * An in-memory `Blocklist`. Entries expire with their token and are pruned lazily on reads and
  * writes (amortised); no timer, so it never keeps the process alive. Revocations and rotation
@@ -103,8 +130,8 @@ export function createMemoryBlocklist(options: MemoryBlocklistOptions = {}): Mem
   const key = keyNames('');
   /** `jti`, `fam` (value unused) and `id` (value: the cut-off, UNIX seconds) entries. */
   const revocations = new Pool<number>(maxEntries, 'maxEntries');
-  /** `rot` (value: the jti of the family's latest refresh token) and `used` entries. */
-  const rotations = new Pool<string>(maxRotationEntries, 'maxRotationEntries');
+  /** `rot` (value: the family's current and previous generation, see RotationRecord) and `used` entries. */
+  const rotations = new Pool<RotationRecord | string>(maxRotationEntries, 'maxRotationEntries');
 
   function revoked(payload: JwtPayload, now: number): boolean {
     const { jti, iat, fam } = payload;
@@ -162,12 +189,13 @@ export function createMemoryBlocklist(options: MemoryBlocklistOptions = {}): Mem
       return true;
     },
 
-    async rotate(presented, family, next) {
+    async rotate(presented, family, next, options) {
       const jti = requireJti(presented, 'rotate');
       requireName(family, 'a family', 'rotate');
+      const graceMs = reuseGraceOf(options);
       const now = clock();
       if (revoked(presented, now)) return 'revoked';
-      const record = rotations.get(key.rot(family), now);
+      const record = rotations.get(key.rot(family), now) as Entry<RotationRecord> | undefined;
       // The record outlives every token of the family: the presented one, the new pair, and (by
       // induction) every earlier one.
       const end = Math.max(
@@ -175,11 +203,16 @@ export function createMemoryBlocklist(options: MemoryBlocklistOptions = {}): Mem
         tokenEndMs(next.exp, rules, now),
         record?.expiresAt ?? 0,
       );
-      if (record !== undefined && record.value !== jti) {
+      const step = record === undefined ? 'latest' : rotationStep(record.value, jti, graceMs, now);
+      if (step === 'reuse') {
         revokeFamilyUntil(family, end, now);
         return 'reused';
       }
-      rotations.set(key.rot(family), { expiresAt: end, value: next.jti }, now);
+      const value: RotationRecord =
+        step === 'latest'
+          ? { current: [next.jti], previous: record?.value.current ?? [jti], retiredAt: now }
+          : { ...record!.value, current: [...record!.value.current, next.jti] };
+      rotations.set(key.rot(family), { expiresAt: end, value }, now);
       return 'rotated';
     },
 

@@ -53,7 +53,9 @@ return 1`;
  * jti and its identity's cut-off (absent without identity); on a Cluster those two live in other
  * slots and the caller checks them around the script.
  * ARGV: ms the record must live (-1: forever), now (ms), channel, the presented jti, its iat ('' when
- * none), the next jti.
+ * none), the next jti, the reuse grace (ms), the most siblings of one generation.
+ * The record is JSON `{ c: current jtis, p: previous generation's jtis, t: when it retired (ms) }`;
+ * a plain jti (written before the grace existed) reads as `{ c: [jti], p: [], t: 0 }`.
  */
 export const ROTATE = `${FAMILY_HELPERS}if redis.call('EXISTS', KEYS[1]) == 1 then return 'revoked' end
 if KEYS[3] and redis.call('EXISTS', KEYS[3]) == 1 then return 'revoked' end
@@ -63,10 +65,30 @@ if KEYS[4] then
   if cut and not (iat and iat > cut) then return 'revoked' end
 end
 cover(KEYS[2])
-local latest = redis.call('GET', KEYS[2])
-if latest and latest ~= ARGV[4] then
+local raw = redis.call('GET', KEYS[2])
+local rec = { c = { ARGV[4] }, p = {}, t = 0 }
+local fresh = true
+if raw then
+  fresh = false
+  local ok, decoded = pcall(cjson.decode, raw)
+  if ok and type(decoded) == 'table' then rec = decoded else rec = { c = { raw }, p = {}, t = 0 } end
+end
+local function has(list, jti)
+  for _, v in ipairs(list) do if v == jti then return true end end
+  return false
+end
+local now = tonumber(ARGV[2])
+local grace = tonumber(ARGV[7])
+local nextRec
+if fresh or has(rec.c, ARGV[4]) then
+  nextRec = { c = { ARGV[6] }, p = rec.c, t = now }
+elseif grace > 0 and now - tonumber(rec.t) <= grace and has(rec.p, ARGV[4]) and #rec.c < tonumber(ARGV[8]) then
+  table.insert(rec.c, ARGV[6])
+  nextRec = rec
+else
   revoke(KEYS[1], ARGV[2], ARGV[3])
   return 'reused'
 end
-if keep == -1 then redis.call('SET', KEYS[2], ARGV[6]) else redis.call('SET', KEYS[2], ARGV[6], 'PX', keep) end
+local text = cjson.encode(nextRec)
+if keep == -1 then redis.call('SET', KEYS[2], text) else redis.call('SET', KEYS[2], text, 'PX', keep) end
 return 'rotated'`;

@@ -17,11 +17,13 @@ import {
   familyTtlSeconds,
   identityOf,
   isCutOff,
+  MAX_SIBLINGS,
   positiveOption,
   requireJti,
   requireName,
   resolveCutoff,
   resolveStoreRules,
+  reuseGraceOf,
   tokenEndMs,
 } from './kit.js';
 import { type Fill, LocalCache, type LocalCacheOptions, type LocalCacheState } from './local-cache.js';
@@ -247,9 +249,10 @@ export function createRedisBlocklist(options: RedisBlocklistOptions): RedisBlock
       return reply !== null && reply !== undefined;
     },
 
-    async rotate(presented, family, next) {
+    async rotate(presented, family, next, options) {
       const jti = requireJti(presented, 'rotate');
       requireName(family, 'a family', 'rotate');
+      const graceMs = reuseGraceOf(options);
       const identity = identityOf(presented, identityClaim);
       const { iat } = presented;
       // The presented token's jti and its identity's cut-off: in the script on a single Redis; on a
@@ -265,7 +268,16 @@ export function createRedisBlocklist(options: RedisBlocklistOptions): RedisBlock
       const [now, later] = [tokenTtlMs(presented.exp), tokenTtlMs(next.exp ?? Number.NaN)];
       const keep = now === -1 || later === -1 ? -1 : Math.max(now, later);
       const iatText = typeof iat === 'number' && Number.isFinite(iat) ? String(iat) : '';
-      const argv = [String(keep), String(clock()), channel, jti, iatText, next.jti];
+      const argv = [
+        String(keep),
+        String(clock()),
+        channel,
+        jti,
+        iatText,
+        next.jti,
+        String(graceMs),
+        String(MAX_SIBLINGS),
+      ];
       const reply = toText(await script(ROTATE, keys, ...argv));
       if (reply === 'rotated' && cluster !== undefined && (await outsideRevoked())) return 'revoked';
       if (reply === 'rotated' || reply === 'reused' || reply === 'revoked') return reply;

@@ -39,8 +39,17 @@ export interface Blocklist {
    * family's latest refresh token (`'rotated'`). The record lives as long as the longest-lived token
    * of the family (forever when one never expires), so reuse is caught for as long as it matters;
    * it takes one entry per family, however often the family rotates.
+   *
+   * With `reuseGraceMs`, a token of the generation just retired, presented again within that many ms
+   * of its retirement (two tabs refreshing at once), is not reuse: `next` joins the family as a
+   * sibling of the current latest token (at most 8 per generation). Older tokens are reuse as always.
    */
-  rotate(presented: JwtPayload, family: string, next: RotationNext): Promise<RotationOutcome>;
+  rotate(
+    presented: JwtPayload,
+    family: string,
+    next: RotationNext,
+    options?: RotationOptions,
+  ): Promise<RotationOutcome>;
   /**
    * Atomically marks a refresh token (by `jti`) as used: true the first time, false on any later
    * call (reuse), also under concurrency. The mark lives as long as the token. Throws a TypeError
@@ -59,6 +68,12 @@ export interface RotationNext {
   readonly jti: string;
   /** UNIX seconds; undefined when a token of the new pair never expires. */
   readonly exp: number | undefined;
+}
+
+/** Options of one rotation step. */
+export interface RotationOptions {
+  /** ms after a generation's retirement during which presenting one of its tokens is not reuse. @default 0 */
+  readonly reuseGraceMs?: number;
 }
 
 /** Options both blocklists share. */

@@ -311,3 +311,53 @@ describe.each([
     );
   },
 );
+
+describe('reuseGrace: two tabs refreshing at once with one refresh token (issue 15 item 1)', () => {
+  async function race(reuseGrace: string | undefined) {
+    const blocklist = createMemoryBlocklist();
+    const jwt = createJwtManager({
+      secretKey: 'revoked-session-secret-0123456789abcdef',
+      tokenInBlocklistLoader: blocklist.loader,
+      ...(reuseGrace === undefined ? {} : { reuseGrace: reuseGrace as '10s' }),
+    });
+    const t = initTRPC.context<JwtContextPart>().create({ errorFormatter: jwt.errorFormatter });
+    const { refreshProcedure, protectedProcedure } = jwt.procedures(t.procedure);
+    const router = t.router({
+      refresh: refreshProcedure.mutation(({ ctx }) => jwt.rotateRefreshToken(ctx.token, blocklist)),
+      me: protectedProcedure.query(({ ctx }) => ctx.token.identity),
+    });
+    const endpoints = await startAll(router, (opts) => jwt.createJwtContext(opts));
+    try {
+      const { refreshToken } = await jwt.createTokenPair('alice');
+      const call = (path: string, token: string, type: 'query' | 'mutation') =>
+        callTrpc<{ accessToken: string; refreshToken: string }>(endpoints[0]!, path, {
+          type,
+          headers: { authorization: `Bearer ${token}` },
+        });
+      const tabs = await Promise.all([
+        call('refresh', refreshToken, 'mutation'),
+        call('refresh', refreshToken, 'mutation'),
+      ]);
+      const after = await Promise.all(
+        tabs.filter((r) => r.status === 200).map((r) => call('me', r.data!.accessToken, 'query')),
+      );
+      return { statuses: tabs.map((r) => r.status).sort(), after: after.map((r) => r.status) };
+    } finally {
+      await Promise.all(endpoints.map((e) => e.close()));
+    }
+  }
+
+  it('without a grace (the default), the second tab is reuse: the family, the winner included, is revoked', async () => {
+    expect(await race(undefined)).toEqual({ statuses: [200, 401], after: [401] });
+  });
+
+  it('with reuseGrace, both tabs get a pair of the same family and both keep working', async () => {
+    expect(await race('10s')).toEqual({ statuses: [200, 200], after: [200, 200] });
+  });
+
+  it('reuseGrace is a duration, checked at createJwtManager', () => {
+    expect(() =>
+      createJwtManager({ secretKey: 'revoked-session-secret-0123456789abcdef', reuseGrace: 'soon' as never }),
+    ).toThrow('option `reuseGrace`');
+  });
+});

@@ -276,6 +276,46 @@ export function blocklistContract(
       expect(await store.isRevoked({ jti: 'r1', fam })).toBe(true);
     });
 
+    it('rotate with a reuse grace: the previous token again within it gets a sibling pair, not a revocation', async () => {
+      const { store, now } = await makeStore();
+      const fam = `fam-${Math.random()}`;
+      const grace = { reuseGraceMs: 5_000 };
+      const r0 = token(now(), { type: 'refresh', fam });
+      const [r1, r1b, r2, r2b] = [0, 1, 2, 3].map(() => token(now(), { type: 'refresh', fam }));
+      expect(await store.rotate(r0, fam, { jti: r1!.jti!, exp: r1!.exp }, grace)).toBe('rotated');
+      // A second tab, racing with the first, presents r0 again: it gets its own pair in the family.
+      expect(await store.rotate(r0, fam, { jti: r1b!.jti!, exp: r1b!.exp }, grace)).toBe('rotated');
+      expect(await store.isRevoked(r1!)).toBe(false);
+      // Either sibling rotates on; the other, presented within the grace, gets a sibling again.
+      expect(await store.rotate(r1b!, fam, { jti: r2!.jti!, exp: r2!.exp }, grace)).toBe('rotated');
+      expect(await store.rotate(r1!, fam, { jti: r2b!.jti!, exp: r2b!.exp }, grace)).toBe('rotated');
+      expect(await store.isRevoked(r2!)).toBe(false);
+      // A token two generations back is reuse, grace or not.
+      expect(await store.rotate(r0, fam, { jti: 'thief', exp: r2!.exp }, grace)).toBe('reused');
+      expect(await store.isRevoked(r2!)).toBe(true);
+    });
+
+    it('rotate with a reuse grace: after the grace, the previous token is reuse and revokes the family', async () => {
+      const { store, now, elapse } = await makeStore();
+      const fam = `fam-${Math.random()}`;
+      const grace = { reuseGraceMs: 1_000 };
+      const r0 = token(now(), { type: 'refresh', fam });
+      const r1 = token(now(), { type: 'refresh', fam });
+      expect(await store.rotate(r0, fam, { jti: r1.jti!, exp: r1.exp }, grace)).toBe('rotated');
+      await elapse(1.5);
+      expect(await store.rotate(r0, fam, { jti: 'late', exp: r1.exp }, grace)).toBe('reused');
+      expect(await store.isRevoked(r1)).toBe(true);
+    });
+
+    it('rotate without a grace (the default): the previous token at once is reuse', async () => {
+      const { store, now } = await makeStore();
+      const fam = `fam-${Math.random()}`;
+      const r0 = token(now(), { type: 'refresh', fam });
+      const r1 = token(now(), { type: 'refresh', fam });
+      expect(await store.rotate(r0, fam, { jti: r1.jti!, exp: r1.exp })).toBe('rotated');
+      expect(await store.rotate(r0, fam, { jti: 'again', exp: r1.exp })).toBe('reused');
+    });
+
     it('keeps identities, jtis and families apart', async () => {
       const { store, now } = await makeStore();
       const t = now();
