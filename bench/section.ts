@@ -9,9 +9,10 @@ import { HTTP_FULL, HTTP_QUICK, runHttp } from './http.js';
 import { runMemory } from './memory.js';
 import { runMicro } from './micro.js';
 import { runRedis } from './redis.js';
+import { measureSizes } from './size.js';
 import { runTrpc } from './trpc.js';
 
-const SECTIONS = ['micro', 'trpc', 'http', 'memory', 'redis'] as const;
+const SECTIONS = ['micro', 'trpc', 'http', 'memory', 'redis', 'size'] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 /** In-process request benchmarks: longer rounds, more of them (request timings are noisier). */
@@ -30,6 +31,8 @@ async function run(name: SectionName, quick: boolean): Promise<unknown> {
       return runMemory(quick ? 100_000 : 1_000_000);
     case 'redis':
       return runRedis(quick ? REQUEST_QUICK : REQUEST_FULL);
+    case 'size':
+      return measureSizes();
   }
 }
 
