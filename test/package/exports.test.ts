@@ -6,9 +6,9 @@
  * `exports` shape, and that the runtime dependencies are exactly what the built entries import.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,9 +108,18 @@ describe('the packed package in a fresh project (Node ≥ 20.19)', () => {
     expect(JSON.parse(res.stdout)).toEqual(['ann', 'function', 'function']);
   });
 
-  it('the bin runs from node_modules/.bin', async () => {
-    const bin = join(project, 'node_modules/trpc-jwt-extended', pkg.bin?.['trpc-jwt-extended'] ?? 'missing');
-    const res = await run(process.execPath, [bin, 'keygen', 'HS256', '--json'], project);
+  it('the bin runs from node_modules/.bin, through its shebang', async () => {
+    // What npm's bin-links does on install: link the bin and make its target executable.
+    const target = join(
+      project,
+      'node_modules/trpc-jwt-extended',
+      pkg.bin?.['trpc-jwt-extended'] ?? 'missing',
+    );
+    chmodSync(target, 0o755);
+    mkdirSync(join(project, 'node_modules/.bin'), { recursive: true });
+    const bin = join(project, 'node_modules/.bin/trpc-jwt-extended');
+    symlinkSync(relative(dirname(bin), target), bin);
+    const res = await run(bin, ['keygen', 'HS256', '--json'], project);
     expect(res, res.stderr).toMatchObject({ code: 0 });
     expect(JSON.parse(res.stdout)).toMatchObject({ algorithm: 'HS256' });
   });
