@@ -9,6 +9,7 @@ import type { MemoryResult } from './memory.js';
 import type { MicroResult } from './micro.js';
 import type { RedisResult } from './redis.js';
 import { renderScale, type ScaleSection, scaleTargets } from './scale-report.js';
+import { SIZE_BUDGETS, type SizeRow } from './size.js';
 import type { TrpcResult } from './trpc.js';
 
 export interface Meta {
@@ -33,6 +34,7 @@ export interface Results {
   readonly memory?: MemoryResult | { error: string };
   readonly redis?: RedisResult | { error: string };
   readonly scale?: ScaleSection;
+  readonly size?: SizeRow[] | { error: string };
 }
 
 export interface Target {
@@ -62,6 +64,7 @@ function find(cases: readonly CaseResult[], prefix: string): CaseResult {
 
 const usPerOp = (ops: number) => 1e6 / ops;
 const x = (ratio: number) => `${ratio.toFixed(2)}×`;
+const kB = (bytes: number) => `${(bytes / 1000).toFixed(1)} kB`;
 
 export function evaluateTargets(results: Results): Target[] {
   const targets: Target[] = [];
@@ -123,6 +126,17 @@ export function evaluateTargets(results: Results): Target[] {
           signRatio <= 2
             ? ''
             : `the floor is ${usPerOp(floorS.opsPerSec).toFixed(1)} µs of bare HMAC; two random UUIDs (jti, csrf), the payload JSON and its base64url and the promise add ${extraS.toFixed(1)} µs per token`,
+      });
+    }
+  }
+  if (ok(results.size)) {
+    for (const row of results.size) {
+      const budget = SIZE_BUDGETS[row.entry].own;
+      targets.push({
+        target: `${row.specifier} gzipped (own code) ≤ ${kB(budget)} (f)`,
+        measured: kB(row.own.gzip),
+        met: row.own.gzip <= budget,
+        note: row.own.gzip <= budget ? '' : 'over its budget in bench/size.ts',
       });
     }
   }
@@ -281,5 +295,21 @@ export function renderMarkdown(results: Results, targets: readonly Target[]): st
     }
   } else out.push(failed('redis', redis));
   out.push(...renderScale(results.scale));
+
+  out.push('', '### (g) Bundle size: each entry bundled with esbuild (minified), gzipped', '');
+  if (ok(results.size)) {
+    out.push(
+      table(
+        ['entry', 'own code: min / gzip', 'budget (gzip)', 'with jose bundled: min / gzip', 'budget (gzip)'],
+        results.size.map((row) => [
+          `\`${row.specifier}\``,
+          `${kB(row.own.minified)} / ${kB(row.own.gzip)}`,
+          kB(SIZE_BUDGETS[row.entry].own),
+          `${kB(row.withJose.minified)} / ${kB(row.withJose.gzip)}`,
+          kB(SIZE_BUDGETS[row.entry].withJose),
+        ]),
+      ),
+    );
+  } else out.push(failed('size', results.size));
   return out.join('\n');
 }

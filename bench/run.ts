@@ -1,32 +1,24 @@
 /**
  * `npm run bench` (after the build): runs each section in its own process, prints a progress line
- * per case, then the Markdown table; writes bench/results/latest.json and, on a full run, the
- * results block of bench/README.md.
+ * per case, then the Markdown tables; writes bench/results/latest.json and latest.md (git-ignored),
+ * and with `--write` (a full run only) the results block of bench/README.md.
  *
- *   tsx bench/run.ts [--quick] [--only=micro,trpc,http,memory,redis,scale] [--no-readme]
+ *   tsx bench/run.ts [--quick] [--only=micro,trpc,http,memory,redis,scale,size] [--write]
  *   (`--only=redis,scale`: the Redis parts alone)
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { abortSignalAnyRemoved } from './node20-abort-fix.js';
+import { parseBenchArgs, type Section, writeOutputs } from './output.js';
 import { evaluateTargets, renderMarkdown, type Results } from './report.js';
 
-const SECTIONS = ['micro', 'trpc', 'http', 'memory', 'redis', 'scale'] as const;
-type Section = (typeof SECTIONS)[number];
 /** Node flags per section: memory needs a GC it can call. */
 const FLAGS: Partial<Record<Section, string[]>> = { memory: ['--expose-gc'] };
 
-const args = process.argv.slice(2);
-const quick = args.includes('--quick');
-const onlyArg = args.find((a) => a.startsWith('--only='));
-const only = onlyArg ? (onlyArg.slice('--only='.length).split(',') as Section[]) : [...SECTIONS];
-for (const name of only) {
-  if (!SECTIONS.includes(name)) throw new Error(`--only: unknown section "${name}" (${SECTIONS.join(', ')})`);
-}
-const writeReadme = !quick && !onlyArg && !args.includes('--no-readme');
+const { quick, only, write } = parseBenchArgs(process.argv.slice(2));
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
@@ -89,21 +81,10 @@ const targets = evaluateTargets(results);
 const markdown = renderMarkdown(results, targets);
 console.log(`\n${markdown}\n`);
 
-mkdirSync(here('./results'), { recursive: true });
-writeFileSync(here('./results/latest.json'), `${JSON.stringify({ ...results, targets }, null, 2)}\n`);
-console.log('wrote bench/results/latest.json');
-
-if (writeReadme) {
-  const readmePath = here('./README.md');
-  const START = '<!-- results:start -->';
-  const END = '<!-- results:end -->';
-  const readme = readFileSync(readmePath, 'utf8');
-  const from = readme.indexOf(START);
-  const to = readme.indexOf(END);
-  if (from === -1 || to === -1) throw new Error('bench/README.md has no results markers');
-  writeFileSync(readmePath, `${readme.slice(0, from + START.length)}\n${markdown}\n${readme.slice(to)}`);
-  console.log('wrote bench/README.md');
+for (const file of writeOutputs(here('.'), { ...results, targets }, markdown, write)) {
+  console.log(`wrote ${file}`);
 }
+if (!write) console.log('bench/README.md unchanged (a full run with --write rewrites its results block)');
 if (Object.values(sections).some((s) => typeof s === 'object' && s !== null && 'error' in s)) {
   process.exitCode = 1;
 }

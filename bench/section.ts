@@ -10,9 +10,10 @@ import { runMemory } from './memory.js';
 import { runMicro } from './micro.js';
 import { runRedis } from './redis.js';
 import { runScale } from './scale.js';
+import { measureSizes } from './size.js';
 import { runTrpc } from './trpc.js';
 
-const SECTIONS = ['micro', 'trpc', 'http', 'memory', 'redis', 'scale'] as const;
+const SECTIONS = ['micro', 'trpc', 'http', 'memory', 'redis', 'scale', 'size'] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 /** In-process request benchmarks: longer rounds, more of them (request timings are noisier). */
@@ -33,6 +34,8 @@ async function run(name: SectionName, quick: boolean): Promise<unknown> {
       return runRedis(quick ? REQUEST_QUICK : REQUEST_FULL);
     case 'scale':
       return runScale(quick ? 8 : 20);
+    case 'size':
+      return measureSizes();
   }
 }
 

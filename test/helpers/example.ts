@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { LaunchOptions } from 'playwright-core';
+import { findChromium, installCommand } from './system-tools.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -14,7 +15,8 @@ export function ensureBuilt(): void {
   const entries = ['dist/index.js', 'dist/client/index.js'];
   if (entries.every((entry) => existsSync(`${ROOT}${entry}`))) return;
   console.warn('[example-app] dist/ is missing: running `npm run build` first.');
-  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  // Synchronous, so bounded: vitest's timeouts cannot fire while the worker waits here.
+  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit', timeout: 120_000 });
 }
 
 type ExampleServer = typeof import('../../example-app/server.js');
@@ -32,7 +34,8 @@ export async function loadDemo(): Promise<ExampleDemo> {
   return import('../../example-app/demo.js');
 }
 
-export const CHROMIUM_PATH = '/usr/bin/chromium';
+/** `CHROMIUM` (a path), else Debian's /usr/bin/chromium. */
+export const CHROMIUM_PATH = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 /** Debian's Chromium, headless; nothing is downloaded. */
 export const CHROMIUM_LAUNCH: LaunchOptions = {
@@ -41,15 +44,13 @@ export const CHROMIUM_LAUNCH: LaunchOptions = {
 };
 
 /**
- * Why the browser test cannot run here, or null when it can. Without Chromium, CI fails (throws) and
- * a local run prints a loud warning with the fix.
+ * Why the browser test cannot run here, or null when it can. Without Chromium, CI fails (throws); a
+ * local run skips the test, and the closing summary of `npm test` says so with the install command.
  */
 export function chromiumSkipReason(): string | null {
-  if (existsSync(CHROMIUM_PATH)) return null;
-  const reason = `${CHROMIUM_PATH} is missing: install it with \`apt-get install chromium\``;
+  if (findChromium() !== null) return null;
+  const reason = `${CHROMIUM_PATH} is missing: ${installCommand(['chromium'])}`;
   if (process.env.CI) throw new Error(`[example-app browser test] ${reason} (required in CI)`);
-  const bar = '!'.repeat(78);
-  console.warn(`${bar}\n!!  SKIPPING the example app's browser test: ${reason}\n${bar}`);
   return reason;
 }
 
