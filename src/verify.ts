@@ -5,7 +5,7 @@ import {
   FreshTokenRequiredError,
   JWTDecodeError,
   JwtError,
-  LoaderFailure,
+  type JwtErrorCode,
   LoaderTimeoutError,
   NoAuthorizationError,
   loaderErrorCause,
@@ -15,6 +15,7 @@ import {
   WrongTokenError,
 } from './errors.js';
 import { toTRPCError } from './error-formatter.js';
+import { failClosed } from './internal/fail-closed.js';
 import { withTimeout } from './internal/timeout.js';
 import { type CallInfo, EXTRACTORS, missingEverywhere } from './locations.js';
 import type { TokenVerifier } from './tokens/decode.js';
@@ -69,23 +70,15 @@ function isFresh(fresh: unknown, nowSeconds: number): boolean {
   return typeof fresh === 'number' && Number.isFinite(fresh) && fresh >= nowSeconds;
 }
 
-async function runLoader<T>(
-  fn: () => T | Promise<T>,
-  timeoutMs: number | undefined,
-  name: string,
-): Promise<T> {
-  try {
-    return await withTimeout(fn(), timeoutMs, name);
-  } catch (error) {
-    if (error instanceof JwtError || error instanceof TRPCError) throw error;
-    throw new LoaderFailure('A token loader failed', { cause: error });
-  }
+/** Runs a verification loader: bounded by `loaderTimeout`, failing closed when it throws. */
+function runLoader<T>(fn: () => T | Promise<T>, timeoutMs: number | undefined, name: string): Promise<T> {
+  return failClosed(fn, 'Token verification failed: a loader threw', { ms: timeoutMs, what: name });
 }
 
 /**
  * The revocation check (`tokenInBlocklistLoader`), as verification runs it: throws RevokedTokenError
- * for a revoked token, JWTDecodeError when it has no jti, a LoaderFailure when the loader throws or
- * outlasts `loaderTimeout`. Also run before implicit refresh re-issues a cookie, whatever the procedure
+ * for a revoked token, JWTDecodeError when it has no jti, the fail-closed 500 when the loader throws
+ * or outlasts `loaderTimeout`. Also run before implicit refresh re-issues a cookie, whatever the procedure
  * skipped, and re-run by open subscriptions.
  */
 export async function assertNotRevoked(
@@ -109,8 +102,8 @@ export async function assertNotRevoked(
 /**
  * The verification pipeline of flask's `verify_jwt_in_request`, in its check order:
  * location → decode → CSRF → type → fresh → blocklist → custom verification → user lookup.
- * Returns null for OPTIONS and for an optional call without a token. Throws a JwtError (or a
- * LoaderFailure when a loader throws).
+ * Returns null for OPTIONS and for an optional call without a token. Throws a JwtError (or the
+ * fail-closed TRPCError when a loader throws).
  */
 export async function verifyRequest(
   config: ResolvedConfig,
@@ -186,6 +179,37 @@ export async function verifyRequest(
   return { token, user };
 }
 
+type ErrorLoaderName =
+  | 'unauthorizedLoader'
+  | 'invalidTokenLoader'
+  | 'expiredTokenLoader'
+  | 'needsFreshTokenLoader'
+  | 'revokedTokenLoader'
+  | 'tokenVerificationFailedLoader'
+  | 'userLookupErrorLoader';
+
+/**
+ * The loader flask calls for each error code (null: none, the default answer). Checked against every
+ * code: a new code in JWT_ERROR_CODES without a row here is a compile error.
+ */
+export const ERROR_LOADERS = {
+  NO_AUTHORIZATION: 'unauthorizedLoader',
+  CSRF_ERROR: 'unauthorizedLoader',
+  INVALID_HEADER: 'invalidTokenLoader',
+  INVALID_QUERY_PARAM: 'invalidTokenLoader',
+  INVALID_TOKEN: 'invalidTokenLoader',
+  WRONG_TOKEN_TYPE: 'invalidTokenLoader',
+  TOKEN_EXPIRED: 'expiredTokenLoader',
+  FRESH_TOKEN_REQUIRED: 'needsFreshTokenLoader',
+  TOKEN_REVOKED: 'revokedTokenLoader',
+  CLAIMS_VERIFICATION_FAILED: 'tokenVerificationFailedLoader',
+  USER_LOOKUP_FAILED: 'userLookupErrorLoader',
+  INSUFFICIENT_SCOPE: null,
+} as const satisfies Record<JwtErrorCode, ErrorLoaderName | null>;
+
+/** The loaders that get flask's reason string (`{ reason, ctx, error }`); the others get the token. */
+const REASON_LOADERS: ReadonlySet<ErrorLoaderName> = new Set(['unauthorizedLoader', 'invalidTokenLoader']);
+
 /**
  * Turns a failure into the TRPCError the client gets, through the loader flask would call
  * (`unauthorizedLoader` also shapes CSRF errors; `invalidTokenLoader` every 422).
@@ -196,13 +220,6 @@ export async function toClientError(
   ctx: unknown,
 ): Promise<TRPCError> {
   if (error instanceof TRPCError) return error;
-  if (error instanceof LoaderFailure) {
-    return new TRPCError({
-      code: 'INTERNAL_SERVER_ERROR',
-      message: 'Token verification failed: a loader threw',
-      cause: error.cause,
-    });
-  }
   if (!(error instanceof JwtError)) {
     return new TRPCError({
       code: 'INTERNAL_SERVER_ERROR',
@@ -212,37 +229,11 @@ export async function toClientError(
   }
   const { loaders } = config;
   const tokenArgs = { header: error.header!, payload: error.payload!, ctx };
-  const reasonArgs = { reason: error.message, ctx, error };
-  let loader: (() => TRPCError | Promise<TRPCError>) | undefined;
-  switch (error.code) {
-    case 'NO_AUTHORIZATION':
-    case 'CSRF_ERROR':
-      if (loaders.unauthorizedLoader) loader = () => loaders.unauthorizedLoader!(reasonArgs);
-      break;
-    case 'INVALID_HEADER':
-    case 'INVALID_QUERY_PARAM':
-    case 'INVALID_TOKEN':
-    case 'WRONG_TOKEN_TYPE':
-      if (loaders.invalidTokenLoader) loader = () => loaders.invalidTokenLoader!(reasonArgs);
-      break;
-    case 'TOKEN_EXPIRED':
-      if (loaders.expiredTokenLoader) loader = () => loaders.expiredTokenLoader!(tokenArgs);
-      break;
-    case 'FRESH_TOKEN_REQUIRED':
-      if (loaders.needsFreshTokenLoader) loader = () => loaders.needsFreshTokenLoader!(tokenArgs);
-      break;
-    case 'TOKEN_REVOKED':
-      if (loaders.revokedTokenLoader) loader = () => loaders.revokedTokenLoader!(tokenArgs);
-      break;
-    case 'CLAIMS_VERIFICATION_FAILED':
-      if (loaders.tokenVerificationFailedLoader)
-        loader = () => loaders.tokenVerificationFailedLoader!(tokenArgs);
-      break;
-    case 'USER_LOOKUP_FAILED':
-      if (loaders.userLookupErrorLoader) loader = () => loaders.userLookupErrorLoader!(tokenArgs);
-      break;
-  }
-  if (!loader) return toTRPCError(error);
+  const name = ERROR_LOADERS[error.code];
+  const fn = name === null ? undefined : loaders[name];
+  if (!fn) return toTRPCError(error);
+  const args = REASON_LOADERS.has(name!) ? { reason: error.message, ctx, error } : tokenArgs;
+  const loader = () => (fn as (args: unknown) => TRPCError | Promise<TRPCError>)(args);
   let custom: unknown;
   try {
     custom = await withTimeout(loader(), config.loaderTimeoutMs, 'An error loader');
