@@ -99,9 +99,15 @@ export async function assertNotRevoked(
   }
 }
 
+/** The locations a call reads: the procedure's `locations` (validated), else `tokenLocation`. */
+export function locationsOf(config: ResolvedConfig, opts: VerifyOptions): readonly TokenLocation[] {
+  return opts.locations === undefined ? config.tokenLocation : resolveProcedureLocations(opts.locations);
+}
+
 /**
  * The verification pipeline of flask's `verify_jwt_in_request`, in its check order:
  * location → decode → CSRF → type → fresh → blocklist → custom verification → user lookup.
+ * `locations` are resolved once where the procedure is defined (`locationsOf`).
  * Returns null for OPTIONS and for an optional call without a token. Throws a JwtError (or the
  * fail-closed TRPCError when a loader throws).
  */
@@ -112,10 +118,9 @@ export async function verifyRequest(
   ctx: unknown,
   opts: VerifyOptions,
   call: CallInfo,
+  locations: readonly TokenLocation[] = locationsOf(config, opts),
 ): Promise<VerifiedRequest<any, any> | null> {
   if (req.method === 'OPTIONS') return null;
-  const locations =
-    opts.locations === undefined ? config.tokenLocation : resolveProcedureLocations(opts.locations);
   const refresh = opts.refresh ?? false;
   const missing: NoAuthorizationError[] = [];
   let token: VerifiedToken<any> | undefined;
