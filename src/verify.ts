@@ -139,10 +139,9 @@ export async function verifyRequest(
     }
     const raw = extracted.token;
     const decodeOpts = { csrfValue: extracted.csrfValue };
-    const { header, payload } =
-      verifier.cached(raw as string, decodeOpts) ??
-      (await verifier.verifyUncached(raw as string, decodeOpts));
-    token = toVerifiedToken(raw as string, header, payload, location, config);
+    const verified = verifier.verify(raw, decodeOpts);
+    const { header, payload } = verified instanceof Promise ? await verified : verified;
+    token = toVerifiedToken(raw, header, payload, location, config);
     break;
   }
   if (!token) {
