@@ -8,21 +8,11 @@ import type { SetCookieOptions, UnsetCookieOptions } from './session-cookies.js'
 import type { CreateAccessTokenOptions, CreateRefreshTokenOptions } from './tokens/create.js';
 import type { DecodeOptions } from './tokens/decode.js';
 import type { JwtHeader, JwtPayload, VerifiedToken } from './types.js';
-import type { VerifyOptions } from './verify.js';
+import type { VerifyJwtInRequestOptions, VerifyOptions } from './verify.js';
+
+export type { VerifyJwtInRequestOptions } from './verify.js';
 
 /** The public type of a manager (`createJwtManager`'s result) and of its options. */
-
-/** `verifyJwtInRequest` options: flask's arguments, plus the call's input for the `json` location. */
-export interface VerifyJwtInRequestOptions extends VerifyOptions {
-  /** The procedure's raw input (for the `json` location). */
-  input?: unknown;
-  /**
-   * The procedure type; mutations always get the CSRF check for cookie tokens. Without it the call
-   * is treated as a mutation (fail safe): pass the procedure's `type` for queries and subscriptions.
-   * @default 'mutation'
-   */
-  type?: 'query' | 'mutation' | 'subscription';
-}
 
 /** `jwt.required()` options. */
 export type ProcedureOptions = Omit<VerifyOptions, 'optional'>;

@@ -11,9 +11,10 @@ import { type CreateAccessTokenOptions, createToken } from './tokens/create.js';
 import { TokenVerifier } from './tokens/decode.js';
 import { unverifiedHeader } from './tokens/format.js';
 import type { JwtManagerOptions, JwtPayload, VerifiedToken } from './types.js';
-import { toClientError, type VerifyOptions, verifyRequest } from './verify.js';
+import { type VerifyOptions, verifyInRequest } from './verify.js';
 
-export type { JwtManager, VerifyJwtInRequestOptions } from './manager-api.js';
+export type { JwtManager } from './manager-api.js';
+export type { VerifyJwtInRequestOptions } from './verify.js';
 export type { SetCookieOptions, UnsetCookieOptions } from './session-cookies.js';
 
 type Manager<C, U> = JwtManager<C, U>;
@@ -72,20 +73,8 @@ export function createJwtManager<TClaims = {}, TUser = never>(
     requireScopes: authorization.requireScopes as Manager<TClaims, TUser>['requireScopes'],
     requireRoles: authorization.requireRoles as Manager<TClaims, TUser>['requireRoles'],
     requireClaims: authorization.requireClaims as Manager<TClaims, TUser>['requireClaims'],
-    async verifyJwtInRequest(ctx, opts = {}) {
-      const req = requestOf(ctx);
-      const { input, type, ...verifyOpts } = opts;
-      try {
-        const result = await verifyRequest(config, verifier, req, ctx, verifyOpts, {
-          // Without a type, the call may be a mutation: fail safe, so cookie tokens get the CSRF check.
-          type: type ?? 'mutation',
-          getRawInput: async () => input,
-        });
-        return (result?.token ?? null) as VerifiedToken<TClaims> | null;
-      } catch (error) {
-        throw await toClientError(config, error, ctx);
-      }
-    },
+    verifyJwtInRequest: async (ctx, opts = {}) =>
+      (await verifyInRequest(config, verifier, requestOf(ctx), ctx, opts)) as VerifiedToken<TClaims> | null,
     setAccessCookies: (ctx, token, opts) => setTokenCookies(config, verifier, ctx, token, 'access', opts),
     setRefreshCookies: (ctx, token, opts) => setTokenCookies(config, verifier, ctx, token, 'refresh', opts),
     unsetAccessCookies: (ctx, opts) => unsetTokenCookies(config, ctx, 'access', opts),

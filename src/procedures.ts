@@ -8,7 +8,8 @@ import { sendChallenge } from './challenge.js';
 import { ExpiredSignatureError } from './errors.js';
 import { implicitRefresh } from './implicit-refresh.js';
 import { untilSessionEnds } from './streams.js';
-import { assertNotRevoked, locationsOf, toClientError, type VerifyOptions, verifyRequest } from './verify.js';
+import { toClientError } from './client-error.js';
+import { assertNotRevoked, locationsOf, type VerifyOptions, verifyRequest } from './verify.js';
 
 /** What a JWT procedure adds to `ctx`: `token`, and `user` when a `userLookupLoader` is configured. */
 export type AuthContext<TClaims, TUser, TOptional extends boolean> = [TUser] extends [never]

@@ -3,7 +3,7 @@ import { TRPCError } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
 import { JWT_ERROR_CODES, JWTDecodeError, LoaderTimeoutError } from '../../../src/errors.js';
 import { failClosed } from '../../../src/internal/fail-closed.js';
-import { ERROR_LOADERS } from '../../../src/verify.js';
+import { ERROR_LOADERS } from '../../../src/client-error.js';
 
 describe('failClosed', () => {
   it('returns what the call returns, sync or async', async () => {
