@@ -6,11 +6,11 @@
  * `data.jwt.code` INSUFFICIENT_SCOPE and an RFC 6750 `insufficient_scope` challenge.
  */
 import { TRPCError } from '@trpc/server';
+import { sendChallenge } from './challenge.js';
 import type { JwtContextPart } from './context.js';
 import { toTRPCError } from './error-formatter.js';
 import { InsufficientScopeError } from './errors.js';
 import type { StandardSchemaV1 } from './internal/standard-schema.js';
-import { bearerChallenge } from './procedures.js';
 import type { VerifiedToken } from './types.js';
 
 /** A claims check: a Standard Schema (zod, valibot, …) of the payload, or a predicate over the token. */
@@ -85,9 +85,7 @@ export function createAuthorization(
       }
       if (outcome instanceof InsufficientScopeError) {
         const error = toTRPCError(outcome);
-        if (realm !== undefined) {
-          (ctx as JwtContextPart).jwt.setResponseHeader('WWW-Authenticate', bearerChallenge(realm, error));
-        }
+        sendChallenge((ctx as JwtContextPart).jwt, realm, error);
         throw error;
       }
       if (outcome === undefined) return next();

@@ -184,11 +184,6 @@ export class LoaderTimeoutError extends Error {
   override readonly name = 'LoaderTimeoutError';
 }
 
-/** A loader threw something that is not a JwtError: the request fails closed (500); `cause` is what it threw. */
-export class LoaderFailure extends Error {
-  override readonly name = 'LoaderFailure';
-}
-
 /** The external issuer's JWK Set could not be fetched (network, timeout, bad JSON): a server-side failure. */
 export class RemoteKeysUnavailableError extends Error {
   override readonly name = 'RemoteKeysUnavailableError';

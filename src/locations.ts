@@ -1,18 +1,20 @@
 import type { ResolvedConfig } from './config.js';
 import type { JwtRequest } from './context.js';
-import { CSRFError, InvalidHeaderError, InvalidQueryParamError, NoAuthorizationError } from './errors.js';
+import { type CallInfo, csrfOfCookieCall } from './csrf.js';
+import {
+  InvalidHeaderError,
+  InvalidQueryParamError,
+  JWTDecodeError,
+  NoAuthorizationError,
+} from './errors.js';
 import { isPlainObject } from './internal/objects.js';
 import type { TokenLocation } from './types.js';
 
-/** What a location needs besides the request: the procedure's type and raw input. */
-export interface CallInfo {
-  readonly type: 'query' | 'mutation' | 'subscription' | undefined;
-  readonly getRawInput: (() => Promise<unknown>) | undefined;
-}
+export type { CallInfo } from './csrf.js';
 
 /** A token found in a location, with the CSRF value to compare when it came from cookies. */
 export interface FoundToken {
-  readonly token: unknown;
+  readonly token: string;
   readonly csrfValue: string | undefined;
 }
 
@@ -23,7 +25,13 @@ type Extractor = (
   call: CallInfo,
 ) => FoundToken | Promise<FoundToken>;
 
-const found = (token: unknown, csrfValue?: string): FoundToken => ({ token, csrfValue });
+const found = (token: string, csrfValue?: string): FoundToken => ({ token, csrfValue });
+
+/** A value read from the JSON input or the connection params: a token only when it is a string. */
+function stringToken(value: unknown): FoundToken {
+  if (typeof value !== 'string') throw new JWTDecodeError('Invalid token type. Token must be a string');
+  return found(value);
+}
 
 const words = (s: string): string[] => s.split(/\s+/).filter((w) => w !== '');
 
@@ -47,7 +55,7 @@ function fromHeaders(req: JwtRequest, config: ResolvedConfig): FoundToken {
   if (type === '') {
     const parts = words(value);
     if (parts.length !== 1) throw new InvalidHeaderError(`Bad ${name} header. Expected '${name}: <JWT>'`);
-    return found(parts[0]);
+    return found(parts[0]!);
   }
   const scheme = type.toLowerCase();
   const matching = value.split(/,\s*/).filter((field) => words(field)[0]?.toLowerCase() === scheme);
@@ -60,56 +68,11 @@ function fromHeaders(req: JwtRequest, config: ResolvedConfig): FoundToken {
   if (parts.length !== 2) {
     throw new InvalidHeaderError(`Bad ${name} header. Expected '${name}: ${type} <JWT>'`);
   }
-  return found(parts[1]);
-}
-
-/** True when CSRF double submit applies to this call: cookie tokens on csrfMethods and every mutation. */
-function csrfApplies(req: JwtRequest, config: ResolvedConfig, call: CallInfo): boolean {
-  if (!config.cookieCsrfProtect) return false;
-  return call.type === 'mutation' || (req.method !== undefined && config.csrfMethods.has(req.method));
-}
-
-async function csrfFromForm(call: CallInfo, field: string): Promise<string | undefined> {
-  if (!call.getRawInput) return undefined;
-  const input = await call.getRawInput();
-  if (typeof FormData !== 'undefined' && input instanceof FormData) {
-    const value = input.get(field);
-    return typeof value === 'string' ? value : undefined;
-  }
-  return undefined;
+  return found(parts[1]!);
 }
 
 function rejectDuplicate(req: JwtRequest, name: string): void {
   if (req.hasCookieConflict(name)) throw new InvalidHeaderError(`Duplicate cookie "${name}"`);
-}
-
-/** `value` as a serialised origin (`scheme://host[:port]`), or undefined when it is none (`null`). */
-function originOf(value: string): string | undefined {
-  try {
-    const origin = new URL(value).origin;
-    return origin === 'null' ? undefined : origin;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Cross-site WebSocket hijacking: a browser sends cookies on a WebSocket upgrade whatever page opened
- * it, and a WebSocket has no CSRF header. A cookie is accepted on one only from a trusted `Origin`:
- * `websocketOrigins`, or by default the request's own origin (`http(s)://<Host>`).
- */
-function assertTrustedOrigin(req: JwtRequest, config: ResolvedConfig): void {
-  const header = req.header('origin');
-  if (header === undefined || header.trim() === '') throw new CSRFError('Missing WebSocket origin');
-  const origin = originOf(header.trim());
-  const host = req.header('host');
-  const trusted =
-    origin !== undefined &&
-    (config.websocketOrigins
-      ? config.websocketOrigins.has(origin)
-      : host !== undefined &&
-        (origin === originOf(`http://${host}`) || origin === originOf(`https://${host}`)));
-  if (!trusted) throw new CSRFError('Untrusted WebSocket origin');
 }
 
 function fromCookies(
@@ -128,17 +91,8 @@ function fromCookies(
   }
   const token = req.cookie(name);
   if (!token) throw new NoAuthorizationError(`Missing cookie "${name}"`);
-  if (req.transport === 'websocket') assertTrustedOrigin(req, config);
-  if (!csrfApplies(req, config, call)) return found(token);
-  const withCsrf = (csrf: string | undefined): FoundToken => {
-    if (!csrf) throw new CSRFError('Missing CSRF token');
-    return found(token, csrf);
-  };
-  const csrf = req.header(settings.csrfHeaderName);
-  if (!csrf && config.csrfCheckForm) {
-    return csrfFromForm(call, settings.csrfFieldName).then(withCsrf);
-  }
-  return withCsrf(csrf);
+  const csrf = csrfOfCookieCall(req, config, settings, call);
+  return csrf instanceof Promise ? csrf.then((value) => found(token, value)) : found(token, csrf);
 }
 
 function fromQueryString(req: JwtRequest, config: ResolvedConfig): FoundToken {
@@ -178,7 +132,7 @@ async function fromJson(
   }
   const value = isPlainObject(input) && Object.hasOwn(input, key) ? input[key] : undefined;
   if (!value) throw new NoAuthorizationError(`Missing "${key}" key in json data.`);
-  return found(value);
+  return stringToken(value);
 }
 
 /**
@@ -202,7 +156,7 @@ function fromConnectionParams(
     );
   }
   if (!value) throw new NoAuthorizationError(missing);
-  return found(value);
+  return stringToken(value);
 }
 
 /** Extraction per location, in the order tried. */

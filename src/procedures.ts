@@ -4,9 +4,12 @@ import type { ResolvedConfig } from './config.js';
 import { type JwtContextPart, JwtRequest } from './context.js';
 import type { TokenVerifier } from './tokens/decode.js';
 import type { VerifiedToken } from './types.js';
-import { ExpiredSignatureError, findJwtError, InsufficientScopeError } from './errors.js';
+import { sendChallenge } from './challenge.js';
+import { ExpiredSignatureError } from './errors.js';
+import { implicitRefresh } from './implicit-refresh.js';
 import { untilSessionEnds } from './streams.js';
-import { assertNotRevoked, toClientError, type VerifyOptions, verifyRequest } from './verify.js';
+import { toClientError } from './client-error.js';
+import { assertNotRevoked, locationsOf, type VerifyOptions, verifyRequest } from './verify.js';
 
 /** What a JWT procedure adds to `ctx`: `token`, and `user` when a `userLookupLoader` is configured. */
 export type AuthContext<TClaims, TUser, TOptional extends boolean> = [TUser] extends [never]
@@ -83,80 +86,18 @@ function missingContextError(): TRPCError {
   });
 }
 
-/** What the manager lends the middleware beyond verification. */
-export interface RequiredHooks {
-  /** Sets a new access cookie (implicit refresh). */
-  reissueAccessCookie(ctx: JwtContextPart, token: VerifiedToken<any>): Promise<void>;
-}
-
-const CHALLENGE_UNSAFE = /[^\x20\x21\x23-\x5B\x5D-\x7E]/g;
-
-/** Longest `error_description`; a longer message is cut at the last phrase boundary (`; `, `, `, `. `). */
-const MAX_DESCRIPTION = 1024;
-
-/** Text safe inside a quoted challenge parameter, whole unless over MAX_DESCRIPTION (then never mid-phrase). */
-export function quoted(text: string): string {
-  const safe = text.replace(/"/g, "'").replace(CHALLENGE_UNSAFE, ' ');
-  if (safe.length <= MAX_DESCRIPTION) return safe;
-  const head = safe.slice(0, MAX_DESCRIPTION - 2);
-  const cut = Math.max(head.lastIndexOf('; '), head.lastIndexOf(', '), head.lastIndexOf('. '));
-  return `${cut > 0 ? head.slice(0, cut) : head.slice(0, head.lastIndexOf(' '))} …`;
-}
-
-/**
- * RFC 6750 §3 challenge for a 401 (`invalid_request` without a token, else `invalid_token`) or a 403
- * (`insufficient_scope`, with the required `scope`); the description is the error message with
- * unsafe characters replaced.
- */
-export function bearerChallenge(realm: string, error: TRPCError): string {
-  const jwtError = findJwtError(error);
-  const kind =
-    jwtError?.code === 'NO_AUTHORIZATION'
-      ? 'invalid_request'
-      : jwtError?.code === 'INSUFFICIENT_SCOPE'
-        ? 'insufficient_scope'
-        : 'invalid_token';
-  const scopes = jwtError instanceof InsufficientScopeError ? jwtError.requiredScopes : [];
-  const scope = scopes.length > 0 ? `, scope="${quoted(scopes.join(' '))}"` : '';
-  return `Bearer realm="${realm}", error="${kind}", error_description="${quoted(error.message)}"${scope}`;
-}
-
-function shouldReissue(
-  config: ResolvedConfig,
-  req: JwtRequest,
-  token: VerifiedToken<any> | null,
-  type: string,
-): token is VerifiedToken<any> {
-  const window = config.implicitRefreshWindow;
-  const exp = token?.payload.exp;
-  return (
-    window !== undefined &&
-    token !== null &&
-    token.location === 'cookies' &&
-    token.type !== 'refresh' &&
-    type !== 'subscription' &&
-    typeof exp === 'number' &&
-    exp - config.clock() / 1000 < window &&
-    !req.streaming &&
-    !req.cookiesUnset &&
-    req.canSetCookies &&
-    !req.cookiesSet.has(config.tokens.access.cookieName)
-  );
-}
-
 /** Builds the middleware procedure for `opts`; `withUser` adds `ctx.user`. */
 export function createRequired(
   config: ResolvedConfig,
   verifier: TokenVerifier,
   opts: VerifyOptions,
   withUser: boolean,
-  hooks: RequiredHooks,
 ): AnyBuilder {
+  // Resolved (and validated) here, where the procedure is defined: never per request.
+  const locations = locationsOf(config, opts);
   const fail = async (req: JwtRequest, error: unknown, ctx: unknown): Promise<TRPCError> => {
     const clientError = await toClientError(config, error, ctx);
-    if (config.wwwAuthenticate && clientError.code === 'UNAUTHORIZED') {
-      req.setResponseHeader('WWW-Authenticate', bearerChallenge(config.wwwAuthenticate.realm, clientError));
-    }
+    if (clientError.code === 'UNAUTHORIZED') sendChallenge(req, config.wwwAuthenticate?.realm, clientError);
     return clientError;
   };
   return internal.procedure.use(async ({ ctx, type, getRawInput, next }) => {
@@ -164,7 +105,7 @@ export function createRequired(
     if (!(req instanceof JwtRequest)) throw missingContextError();
     let verified: Awaited<ReturnType<typeof verifyRequest>>;
     try {
-      verified = await verifyRequest(config, verifier, req, ctx, opts, { type, getRawInput });
+      verified = await verifyRequest(config, verifier, req, ctx, opts, { type, getRawInput }, locations);
     } catch (error) {
       throw await fail(req, error, ctx);
     }
@@ -194,9 +135,8 @@ export function createRequired(
         return { ...result, data: untilSessionEnds(result.data, limits) };
       }
     }
-    if (shouldReissue(config, req, token, type)) {
-      await hooks.reissueAccessCookie(ctx as JwtContextPart, token);
-    }
+    const reissued = implicitRefresh(config, req, ctx, token, type);
+    if (reissued) await reissued;
     return result;
   }) as AnyBuilder;
 }

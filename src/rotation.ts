@@ -1,5 +1,5 @@
-import { TRPCError } from '@trpc/server';
-import { JwtError, RevokedTokenError } from './errors.js';
+import { RevokedTokenError } from './errors.js';
+import { failClosed } from './internal/fail-closed.js';
 import type { CreateAccessTokenOptions, CreateRefreshTokenOptions } from './tokens/create.js';
 import { decodeBase64urlText } from './internal/base64url.js';
 import type { Blocklist } from './stores/types.js';
@@ -49,24 +49,6 @@ async function pair(
     create(identity, 'refresh', withFamily(opts.refresh)),
   ]);
   return { accessToken, refreshToken };
-}
-
-/**
- * Runs a store operation; a store that throws (e.g. Redis unavailable) fails the request closed, as
- * a throwing blocklist loader does: INTERNAL_SERVER_ERROR with a generic message, so the client never
- * learns what the store is or why it failed. The store's error stays the `cause`, for `onError` logs.
- */
-async function fromStore<T>(operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation();
-  } catch (error) {
-    if (error instanceof JwtError || error instanceof TRPCError) throw error;
-    throw new TRPCError({
-      code: 'INTERNAL_SERVER_ERROR',
-      message: 'Token rotation failed: the store threw',
-      cause: error,
-    });
-  }
 }
 
 /** Mints the first pair of a new family (at login). */
@@ -122,8 +104,10 @@ export async function rotateRefreshToken(
   const refresh = claimsOf(next.refreshToken);
   const exp =
     access.exp === undefined || refresh.exp === undefined ? undefined : Math.max(access.exp, refresh.exp);
-  const outcome = await fromStore(() =>
-    store.rotate(payload, family, { jti: refresh.jti, exp }, { reuseGraceMs }),
+  // A store that throws (Redis down) fails closed: 500, its error the `cause`, never shown.
+  const outcome = await failClosed(
+    () => store.rotate(payload, family, { jti: refresh.jti, exp }, { reuseGraceMs }),
+    'Token rotation failed: the store threw',
   );
   if (outcome !== 'rotated') throw new RevokedTokenError('Token has been revoked', { header, payload });
   return next;

@@ -1,21 +1,16 @@
-import { TRPCError } from '@trpc/server';
 import { type ResolvedConfig, resolveProcedureLocations } from './config.js';
 import type { JwtRequest } from './context.js';
 import {
   FreshTokenRequiredError,
   JWTDecodeError,
-  JwtError,
-  LoaderFailure,
-  LoaderTimeoutError,
   NoAuthorizationError,
-  loaderErrorCause,
   RevokedTokenError,
   UserClaimsVerificationError,
   UserLookupError,
   WrongTokenError,
 } from './errors.js';
-import { toTRPCError } from './error-formatter.js';
-import { withTimeout } from './internal/timeout.js';
+import { toClientError } from './client-error.js';
+import { failClosed } from './internal/fail-closed.js';
 import { type CallInfo, EXTRACTORS, missingEverywhere } from './locations.js';
 import type { TokenVerifier } from './tokens/decode.js';
 import type { JwtHeader, JwtPayload, TokenLocation, VerifiedToken } from './types.js';
@@ -34,6 +29,18 @@ export interface VerifyOptions {
   verifyType?: boolean;
   /** Skip `tokenInBlocklistLoader`. @default false */
   skipRevocationCheck?: boolean;
+}
+
+/** `verifyJwtInRequest` options: flask's arguments, plus the call's input for the `json` location. */
+export interface VerifyJwtInRequestOptions extends VerifyOptions {
+  /** The procedure's raw input (for the `json` location). */
+  input?: unknown;
+  /**
+   * The procedure type; mutations always get the CSRF check for cookie tokens. Without it the call
+   * is treated as a mutation (fail safe): pass the procedure's `type` for queries and subscriptions.
+   * @default 'mutation'
+   */
+  type?: 'query' | 'mutation' | 'subscription';
 }
 
 /** A verified request: the token and, when a `userLookupLoader` is configured, the user. */
@@ -69,23 +76,15 @@ function isFresh(fresh: unknown, nowSeconds: number): boolean {
   return typeof fresh === 'number' && Number.isFinite(fresh) && fresh >= nowSeconds;
 }
 
-async function runLoader<T>(
-  fn: () => T | Promise<T>,
-  timeoutMs: number | undefined,
-  name: string,
-): Promise<T> {
-  try {
-    return await withTimeout(fn(), timeoutMs, name);
-  } catch (error) {
-    if (error instanceof JwtError || error instanceof TRPCError) throw error;
-    throw new LoaderFailure('A token loader failed', { cause: error });
-  }
+/** Runs a verification loader: bounded by `loaderTimeout`, failing closed when it throws. */
+function runLoader<T>(fn: () => T | Promise<T>, timeoutMs: number | undefined, name: string): Promise<T> {
+  return failClosed(fn, 'Token verification failed: a loader threw', { ms: timeoutMs, what: name });
 }
 
 /**
  * The revocation check (`tokenInBlocklistLoader`), as verification runs it: throws RevokedTokenError
- * for a revoked token, JWTDecodeError when it has no jti, a LoaderFailure when the loader throws or
- * outlasts `loaderTimeout`. Also run before implicit refresh re-issues a cookie, whatever the procedure
+ * for a revoked token, JWTDecodeError when it has no jti, the fail-closed 500 when the loader throws
+ * or outlasts `loaderTimeout`. Also run before implicit refresh re-issues a cookie, whatever the procedure
  * skipped, and re-run by open subscriptions.
  */
 export async function assertNotRevoked(
@@ -106,11 +105,17 @@ export async function assertNotRevoked(
   }
 }
 
+/** The locations a call reads: the procedure's `locations` (validated), else `tokenLocation`. */
+export function locationsOf(config: ResolvedConfig, opts: VerifyOptions): readonly TokenLocation[] {
+  return opts.locations === undefined ? config.tokenLocation : resolveProcedureLocations(opts.locations);
+}
+
 /**
  * The verification pipeline of flask's `verify_jwt_in_request`, in its check order:
  * location → decode → CSRF → type → fresh → blocklist → custom verification → user lookup.
- * Returns null for OPTIONS and for an optional call without a token. Throws a JwtError (or a
- * LoaderFailure when a loader throws).
+ * `locations` are resolved once where the procedure is defined (`locationsOf`).
+ * Returns null for OPTIONS and for an optional call without a token. Throws a JwtError (or the
+ * fail-closed TRPCError when a loader throws).
  */
 export async function verifyRequest(
   config: ResolvedConfig,
@@ -119,10 +124,9 @@ export async function verifyRequest(
   ctx: unknown,
   opts: VerifyOptions,
   call: CallInfo,
+  locations: readonly TokenLocation[] = locationsOf(config, opts),
 ): Promise<VerifiedRequest<any, any> | null> {
   if (req.method === 'OPTIONS') return null;
-  const locations =
-    opts.locations === undefined ? config.tokenLocation : resolveProcedureLocations(opts.locations);
   const refresh = opts.refresh ?? false;
   const missing: NoAuthorizationError[] = [];
   let token: VerifiedToken<any> | undefined;
@@ -141,10 +145,9 @@ export async function verifyRequest(
     }
     const raw = extracted.token;
     const decodeOpts = { csrfValue: extracted.csrfValue };
-    const { header, payload } =
-      verifier.cached(raw as string, decodeOpts) ??
-      (await verifier.verifyUncached(raw as string, decodeOpts));
-    token = toVerifiedToken(raw as string, header, payload, location, config);
+    const verified = verifier.verify(raw, decodeOpts);
+    const { header, payload } = verified instanceof Promise ? await verified : verified;
+    token = toVerifiedToken(raw, header, payload, location, config);
     break;
   }
   if (!token) {
@@ -186,92 +189,23 @@ export async function verifyRequest(
   return { token, user };
 }
 
-/**
- * Turns a failure into the TRPCError the client gets, through the loader flask would call
- * (`unauthorizedLoader` also shapes CSRF errors; `invalidTokenLoader` every 422).
- */
-export async function toClientError(
+/** `jwt.verifyJwtInRequest` (flask's `verify_jwt_in_request`): the token, or the client's TRPCError. */
+export async function verifyInRequest(
   config: ResolvedConfig,
-  error: unknown,
+  verifier: TokenVerifier,
+  req: JwtRequest,
   ctx: unknown,
-): Promise<TRPCError> {
-  if (error instanceof TRPCError) return error;
-  if (error instanceof LoaderFailure) {
-    return new TRPCError({
-      code: 'INTERNAL_SERVER_ERROR',
-      message: 'Token verification failed: a loader threw',
-      cause: error.cause,
-    });
-  }
-  if (!(error instanceof JwtError)) {
-    return new TRPCError({
-      code: 'INTERNAL_SERVER_ERROR',
-      message: 'Token verification failed',
-      cause: error,
-    });
-  }
-  const { loaders } = config;
-  const tokenArgs = { header: error.header!, payload: error.payload!, ctx };
-  const reasonArgs = { reason: error.message, ctx, error };
-  let loader: (() => TRPCError | Promise<TRPCError>) | undefined;
-  switch (error.code) {
-    case 'NO_AUTHORIZATION':
-    case 'CSRF_ERROR':
-      if (loaders.unauthorizedLoader) loader = () => loaders.unauthorizedLoader!(reasonArgs);
-      break;
-    case 'INVALID_HEADER':
-    case 'INVALID_QUERY_PARAM':
-    case 'INVALID_TOKEN':
-    case 'WRONG_TOKEN_TYPE':
-      if (loaders.invalidTokenLoader) loader = () => loaders.invalidTokenLoader!(reasonArgs);
-      break;
-    case 'TOKEN_EXPIRED':
-      if (loaders.expiredTokenLoader) loader = () => loaders.expiredTokenLoader!(tokenArgs);
-      break;
-    case 'FRESH_TOKEN_REQUIRED':
-      if (loaders.needsFreshTokenLoader) loader = () => loaders.needsFreshTokenLoader!(tokenArgs);
-      break;
-    case 'TOKEN_REVOKED':
-      if (loaders.revokedTokenLoader) loader = () => loaders.revokedTokenLoader!(tokenArgs);
-      break;
-    case 'CLAIMS_VERIFICATION_FAILED':
-      if (loaders.tokenVerificationFailedLoader)
-        loader = () => loaders.tokenVerificationFailedLoader!(tokenArgs);
-      break;
-    case 'USER_LOOKUP_FAILED':
-      if (loaders.userLookupErrorLoader) loader = () => loaders.userLookupErrorLoader!(tokenArgs);
-      break;
-  }
-  if (!loader) return toTRPCError(error);
-  let custom: unknown;
+  opts: VerifyJwtInRequestOptions,
+): Promise<VerifiedToken<any> | null> {
+  const { input, type, ...verifyOpts } = opts;
   try {
-    custom = await withTimeout(loader(), config.loaderTimeoutMs, 'An error loader');
-  } catch (thrown) {
-    custom = thrown;
-  }
-  if (custom instanceof LoaderTimeoutError) {
-    return new TRPCError({
-      code: 'INTERNAL_SERVER_ERROR',
-      message: 'An error loader did not answer within loaderTimeout',
-      cause: custom,
+    const result = await verifyRequest(config, verifier, req, ctx, verifyOpts, {
+      // Without a type, the call may be a mutation: fail safe, so cookie tokens get the CSRF check.
+      type: type ?? 'mutation',
+      getRawInput: async () => input,
     });
+    return result?.token ?? null;
+  } catch (error) {
+    throw await toClientError(config, error, ctx);
   }
-  if (!(custom instanceof TRPCError)) {
-    return new TRPCError({
-      code: 'INTERNAL_SERVER_ERROR',
-      message: 'An error loader did not return a TRPCError',
-      cause: custom instanceof Error ? custom : undefined,
-    });
-  }
-  if (custom.cause instanceof JwtError) return custom;
-  // A loader may return one shared TRPCError instance for every failure; `data.jwt` must still
-  // name this request's failure, so a reused instance is copied before it is tagged.
-  const tagged = loaderErrorCause.has(custom) ? copyError(custom) : custom;
-  loaderErrorCause.set(tagged, error);
-  return tagged;
-}
-
-/** A copy of an error: same prototype (class) and own properties (code, message, cause, stack). */
-function copyError<T extends Error>(error: T): T {
-  return Object.create(Object.getPrototypeOf(error), Object.getOwnPropertyDescriptors(error)) as T;
 }

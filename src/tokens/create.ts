@@ -192,6 +192,35 @@ export async function createToken(
   type: 'access' | 'refresh',
   opts: CreateAccessTokenOptions = {},
 ): Promise<string> {
+  return (await mintToken(config, identity, type, opts)).token;
+}
+
+/** A new token and the `csrf` claim it carries (undefined when it carries no string one). */
+export interface MintedToken {
+  token: string;
+  csrf: string | undefined;
+}
+
+/** The value of `claim` after the custom claims are merged over `value` (the last source wins). */
+function mergedClaim(
+  claim: string,
+  value: unknown,
+  ...sources: (Record<string, unknown> | undefined)[]
+): unknown {
+  for (const source of sources) if (source && Object.hasOwn(source, claim)) value = source[claim];
+  return value;
+}
+
+/**
+ * `createToken`, also handing back the `csrf` claim it wrote, so a caller that sets the token's
+ * cookies (implicit refresh) need not decode the token it just signed.
+ */
+export async function mintToken(
+  config: ResolvedConfig,
+  identity: unknown,
+  type: 'access' | 'refresh',
+  opts: CreateAccessTokenOptions = {},
+): Promise<MintedToken> {
   const { loaders, loaderTimeoutMs: timeoutMs } = config;
   const nowMs = config.clock();
   const iat = Math.floor(nowMs / 1000);
@@ -263,5 +292,7 @@ export async function createToken(
   }
   const signingInput = `${headerSegment}.${encodeBase64url(payloadJson)}`;
   const signed = sign(alg, key, signingInput); // base64url text, synchronous on node:crypto
-  return `${signingInput}.${typeof signed === 'string' ? signed : await signed}`;
+  const token = `${signingInput}.${typeof signed === 'string' ? signed : await signed}`;
+  const csrfClaim = mergedClaim('csrf', csrf, loaderClaims, opts.additionalClaims);
+  return { token, csrf: typeof csrfClaim === 'string' ? csrfClaim : undefined };
 }

@@ -65,21 +65,30 @@ export class TokenVerifier {
     this.#cache.clear();
   }
 
-  /** Verifies `token` (from the cache when it is there). */
+  /** Verifies `token` (from the cache when it is there), always as a promise. */
   decode(token: string, opts: DecodeOptions = {}): Promise<DecodedToken> {
     try {
-      const hit = this.cached(token, opts);
-      return hit ? Promise.resolve(hit) : this.verifyUncached(token, opts);
+      const verified = this.verify(token, opts);
+      return verified instanceof Promise ? verified : Promise.resolve(verified);
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
   /**
+   * The one verification entry point: the cached verification when there is one (time claims and
+   * CSRF checked again now), synchronously, so a warm request pays no promise; else a promise of
+   * the full verification. A failure of the cached path throws synchronously.
+   */
+  verify(token: string, opts: DecodeOptions): DecodedToken | Promise<DecodedToken> {
+    return this.#cached(token, opts) ?? this.#verifyUncached(token, opts);
+  }
+
+  /**
    * The cached verification of `token`, with time claims and CSRF checked again now; undefined on a
    * miss. Synchronous, so a warm request pays no promise for it.
    */
-  cached(token: string, opts: DecodeOptions): DecodedToken | undefined {
+  #cached(token: string, opts: DecodeOptions): DecodedToken | undefined {
     const config = this.#config;
     if (config.cache.maxSize === 0) return undefined;
     const entry = this.#cache.get(token);
@@ -98,7 +107,7 @@ export class TokenVerifier {
    * Verifies `token` in full and caches the result. One promise in all: with static keys on
    * node:crypto the verification itself runs synchronously (bench/README.md).
    */
-  verifyUncached(token: string, opts: DecodeOptions): Promise<DecodedToken> {
+  #verifyUncached(token: string, opts: DecodeOptions): Promise<DecodedToken> {
     try {
       const nowMs = this.#config.clock();
       const verified = this.#verify(token, seconds(nowMs));

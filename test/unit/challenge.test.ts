@@ -3,7 +3,7 @@ import { TRPCError } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
 import { NoAuthorizationError } from '../../src/errors.js';
 import { toTRPCError } from '../../src/error-formatter.js';
-import { bearerChallenge, quoted } from '../../src/procedures.js';
+import { bearerChallenge, quoted } from '../../src/challenge.js';
 
 describe('bearerChallenge', () => {
   it('keeps a long combined "Missing JWT in …" message whole (it was cut at 200 characters)', () => {

@@ -188,6 +188,21 @@ describe('query_string, json and connection_params', () => {
     );
   });
 
+  it('json and connection_params: a value that is not a string is refused where it is read (FoundToken.token is a string)', async () => {
+    const json = EXTRACTORS.json(request({}), config(), false, call('query', { access_token: 123 }));
+    expect(await failure(json)).toEqual({
+      name: 'JWTDecodeError',
+      message: 'Invalid token type. Token must be a string',
+    });
+    const ctx = createJwtContext({ headers: {}, info: { connectionParams: { token: { t: 1 } as never } } });
+    expect(
+      await failure(EXTRACTORS.connection_params(ctx.jwt, config(), false, call('subscription'))),
+    ).toEqual({
+      name: 'JWTDecodeError',
+      message: 'Invalid token type. Token must be a string',
+    });
+  });
+
   it('json: no getRawInput (verifyJwtInRequest outside a procedure) is a missing key', async () => {
     const result = EXTRACTORS.json(request({}), config(), false, { type: undefined, getRawInput: undefined });
     expect(await failure(result)).toEqual({
