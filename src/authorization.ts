@@ -65,6 +65,7 @@ export function createAuthorization(
   required: () => Chainable,
   claims: AuthorizationClaims,
   realm: string | undefined,
+  report: (error: TRPCError) => void = () => {},
 ) {
   /** `required()` followed by `check`: a failure is a 403 with its challenge; success may narrow ctx.token. */
   function guard(
@@ -77,11 +78,13 @@ export function createAuthorization(
         outcome = await check(token);
       } catch (cause) {
         // A predicate or schema that throws fails closed, as a throwing loader does.
-        throw new TRPCError({
+        const error = new TRPCError({
           code: 'INTERNAL_SERVER_ERROR',
           message: 'Token verification failed: a claims check threw',
           cause,
         });
+        report(error);
+        throw error;
       }
       if (outcome instanceof InsufficientScopeError) {
         const error = toTRPCError(outcome);

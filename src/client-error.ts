@@ -36,14 +36,35 @@ export const ERROR_LOADERS = {
 const REASON_LOADERS: ReadonlySet<ErrorLoaderName> = new Set(['unauthorizedLoader', 'invalidTokenLoader']);
 
 /**
+ * Tells the app's `onError` that a request failed closed: `error` is the 500 the client gets, its
+ * `cause` the original failure. Never throws, never waits: a failing `onError` is ignored.
+ */
+export function reportFailure(config: ResolvedConfig, error: TRPCError): void {
+  const onError = config.loaders.onError;
+  if (!onError) return;
+  try {
+    Promise.resolve(onError(error)).catch(() => {});
+  } catch {
+    // ignored: see above
+  }
+}
+
+/**
  * Turns a failure into the TRPCError the client gets, through the loader flask would call
- * (`unauthorizedLoader` also shapes CSRF errors; `invalidTokenLoader` every 422).
+ * (`unauthorizedLoader` also shapes CSRF errors; `invalidTokenLoader` every 422). A failure that
+ * fails the request closed (500) is also reported to `onError`.
  */
 export async function toClientError(
   config: ResolvedConfig,
   error: unknown,
   ctx: unknown,
 ): Promise<TRPCError> {
+  const clientError = await mapError(config, error, ctx);
+  if (clientError.code === 'INTERNAL_SERVER_ERROR') reportFailure(config, clientError);
+  return clientError;
+}
+
+async function mapError(config: ResolvedConfig, error: unknown, ctx: unknown): Promise<TRPCError> {
   if (error instanceof TRPCError) return error;
   if (!(error instanceof JwtError)) {
     return new TRPCError({

@@ -1,3 +1,5 @@
+import { TRPCError } from '@trpc/server';
+import { reportFailure } from './client-error.js';
 import type { ResolvedConfig } from './config.js';
 import type { JwtRequest } from './context.js';
 import { FAMILY_CLAIM } from './rotation.js';
@@ -72,7 +74,8 @@ async function reissue(
     } else {
       writeTokenCookies(config, req, 'access', { token: minted.token, csrf: undefined });
     }
-  } catch {
-    // No new cookie (see above).
+  } catch (error) {
+    // No new cookie (see above); a revocation check that failed closed is reported to `onError`.
+    if (error instanceof TRPCError && error.code === 'INTERNAL_SERVER_ERROR') reportFailure(config, error);
   }
 }

@@ -1,3 +1,4 @@
+import { reportFailure } from './client-error.js';
 import { createAuthorization } from './authorization.js';
 import { configView, resolveConfig } from './config.js';
 import { createJwtContext } from './context.js';
@@ -44,6 +45,7 @@ export function createJwtManager<TClaims = {}, TUser = never>(
     () => required({}) as never,
     { scopeClaim: config.scopeClaim, rolesClaim: config.rolesClaim },
     config.wwwAuthenticate?.realm,
+    (error) => reportFailure(config, error),
   );
   const decode = async (token: string, opts?: Parameters<Manager<TClaims, TUser>['decodeToken']>[1]) =>
     (await verifier.decode(token, opts)).payload as JwtPayload & TClaims;
@@ -55,7 +57,9 @@ export function createJwtManager<TClaims = {}, TUser = never>(
     createRefreshToken: (identity, opts) => createToken(config, identity, 'refresh', opts),
     createTokenPair: (identity, opts) => createTokenPair(create, identity, opts),
     rotateRefreshToken: (token, store, opts) =>
-      rotateRefreshToken(create, store, token, opts, config.reuseGraceMs),
+      rotateRefreshToken(create, store, token, opts, config.reuseGraceMs, (error) =>
+        reportFailure(config, error),
+      ),
     decodeToken: decode,
     getJti: async (token) => (await decode(token)).jti,
     getCsrfToken: (token) => csrfClaimOf(verifier, token),

@@ -1,3 +1,4 @@
+import { TRPCError } from '@trpc/server';
 import { RevokedTokenError } from './errors.js';
 import { failClosed } from './internal/fail-closed.js';
 import type { CreateAccessTokenOptions, CreateRefreshTokenOptions } from './tokens/create.js';
@@ -83,6 +84,7 @@ export async function rotateRefreshToken(
   token: VerifiedToken<any>,
   opts: TokenPairOptions = {},
   reuseGraceMs = 0,
+  report: (error: TRPCError) => void = () => {},
 ): Promise<TokenPair> {
   const { payload, header } = token;
   const family = typeof payload[FAMILY_CLAIM] === 'string' ? (payload[FAMILY_CLAIM] as string) : token.jti;
@@ -108,7 +110,10 @@ export async function rotateRefreshToken(
   const outcome = await failClosed(
     () => store.rotate(payload, family, { jti: refresh.jti, exp }, { reuseGraceMs }),
     'Token rotation failed: the store threw',
-  );
+  ).catch((error: unknown) => {
+    if (error instanceof TRPCError && error.code === 'INTERNAL_SERVER_ERROR') report(error);
+    throw error;
+  });
   if (outcome !== 'rotated') throw new RevokedTokenError('Token has been revoked', { header, payload });
   return next;
 }

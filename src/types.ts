@@ -282,4 +282,12 @@ export interface JwtManagerOptions<TClaims = {}, TUser = never, TCtx = any> {
   userLookupErrorLoader?: (args: TokenLoaderArgs<TCtx>) => MaybePromise<TRPCError>;
   invalidTokenLoader?: (args: ReasonLoaderArgs<TCtx>) => MaybePromise<TRPCError>;
   unauthorizedLoader?: (args: ReasonLoaderArgs<TCtx>) => MaybePromise<TRPCError>;
+  /**
+   * Called whenever the library fails a request closed (a loader threw or timed out, the store is
+   * down, a key set is unreachable, a claims check threw, a rotation's store failed, an implicit
+   * re-issue could not check revocation): with the 500 the client gets, whose `cause` is the original
+   * failure. For logs and metrics; it never receives a token or a secret, and what it throws or
+   * returns is ignored.
+   */
+  onError?: (error: TRPCError) => unknown;
 }

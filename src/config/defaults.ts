@@ -117,6 +117,7 @@ export const OPTIONS = {
   userLookupErrorLoader: { check: 'loader' },
   invalidTokenLoader: { check: 'loader' },
   unauthorizedLoader: { check: 'loader' },
+  onError: { check: 'loader' },
 } as const;
 
 /** The name of an option of `createJwtManager`. */
