@@ -65,7 +65,7 @@ export function createAuthorization(
   required: () => Chainable,
   claims: AuthorizationClaims,
   realm: string | undefined,
-  report: (error: TRPCError) => void = () => {},
+  report: (error: unknown) => void = () => {},
 ) {
   /** `required()` followed by `check`: a failure is a 403 with its challenge; success may narrow ctx.token. */
   function guard(

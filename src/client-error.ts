@@ -36,12 +36,13 @@ export const ERROR_LOADERS = {
 const REASON_LOADERS: ReadonlySet<ErrorLoaderName> = new Set(['unauthorizedLoader', 'invalidTokenLoader']);
 
 /**
- * Tells the app's `onError` that a request failed closed: `error` is the 500 the client gets, its
- * `cause` the original failure. Never throws, never waits: a failing `onError` is ignored.
+ * Tells the app's `onError` when `error` failed a request closed (a TRPCError 500; its `cause` the
+ * original failure); anything else is not reported. Never throws, never waits: a failing `onError`
+ * is ignored.
  */
-export function reportFailure(config: ResolvedConfig, error: TRPCError): void {
+export function reportFailure(config: ResolvedConfig, error: unknown): void {
   const onError = config.loaders.onError;
-  if (!onError) return;
+  if (!onError || !(error instanceof TRPCError) || error.code !== 'INTERNAL_SERVER_ERROR') return;
   try {
     Promise.resolve(onError(error)).catch(() => {});
   } catch {
@@ -60,7 +61,7 @@ export async function toClientError(
   ctx: unknown,
 ): Promise<TRPCError> {
   const clientError = await mapError(config, error, ctx);
-  if (clientError.code === 'INTERNAL_SERVER_ERROR') reportFailure(config, clientError);
+  reportFailure(config, clientError);
   return clientError;
 }
 

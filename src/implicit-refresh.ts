@@ -1,4 +1,3 @@
-import { TRPCError } from '@trpc/server';
 import { reportFailure } from './client-error.js';
 import type { ResolvedConfig } from './config.js';
 import type { JwtRequest } from './context.js';
@@ -76,6 +75,6 @@ async function reissue(
     }
   } catch (error) {
     // No new cookie (see above); a revocation check that failed closed is reported to `onError`.
-    if (error instanceof TRPCError && error.code === 'INTERNAL_SERVER_ERROR') reportFailure(config, error);
+    reportFailure(config, error);
   }
 }

@@ -8,7 +8,7 @@ import type { JwtManager, ProcedureOptions } from './manager-api.js';
 import { createRequired } from './procedures.js';
 import { createTokenPair, rotateRefreshToken } from './rotation.js';
 import { csrfClaimOf, requestOf, setTokenCookies, unsetTokenCookies } from './session-cookies.js';
-import { type CreateAccessTokenOptions, createToken } from './tokens/create.js';
+import { type CreateAccessTokenOptions, createToken, mintToken } from './tokens/create.js';
 import { TokenVerifier } from './tokens/decode.js';
 import { unverifiedHeader } from './tokens/format.js';
 import type { JwtManagerOptions, JwtPayload, VerifiedToken } from './types.js';
@@ -50,7 +50,7 @@ export function createJwtManager<TClaims = {}, TUser = never>(
   const decode = async (token: string, opts?: Parameters<Manager<TClaims, TUser>['decodeToken']>[1]) =>
     (await verifier.decode(token, opts)).payload as JwtPayload & TClaims;
   const create = (identity: unknown, type: 'access' | 'refresh', opts: CreateAccessTokenOptions) =>
-    createToken(config, identity, type, opts);
+    mintToken(config, identity, type, opts);
   return {
     config: configView(config),
     createAccessToken: (identity, opts) => createToken(config, identity, 'access', opts),

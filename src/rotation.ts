@@ -1,10 +1,8 @@
-import { TRPCError } from '@trpc/server';
 import { RevokedTokenError } from './errors.js';
 import { failClosed } from './internal/fail-closed.js';
-import type { CreateAccessTokenOptions, CreateRefreshTokenOptions } from './tokens/create.js';
-import { decodeBase64urlText } from './internal/base64url.js';
 import type { Blocklist } from './stores/types.js';
-import type { JwtPayload, VerifiedToken } from './types.js';
+import type { CreateAccessTokenOptions, CreateRefreshTokenOptions, MintedToken } from './tokens/create.js';
+import type { VerifiedToken } from './types.js';
 
 /**
  * The store operation rotation needs: both blocklists have it. `rotate` checks the presented token
@@ -30,41 +28,37 @@ type Creator = (
   identity: unknown,
   type: 'access' | 'refresh',
   opts: CreateAccessTokenOptions,
-) => Promise<string>;
+) => Promise<MintedToken>;
 
 /** The family claim carried by both tokens of a pair. */
 export const FAMILY_CLAIM = 'fam';
 
-async function pair(
+/** Both tokens of a pair, as minted (with their signed claims). */
+async function mintPair(
   create: Creator,
   identity: unknown,
   family: string,
   opts: TokenPairOptions,
-): Promise<TokenPair> {
+): Promise<{ access: MintedToken; refresh: MintedToken }> {
   const withFamily = (o: CreateAccessTokenOptions | undefined): CreateAccessTokenOptions => ({
     ...o,
     additionalClaims: { ...o?.additionalClaims, [FAMILY_CLAIM]: family },
   });
-  const [accessToken, refreshToken] = await Promise.all([
+  const [access, refresh] = await Promise.all([
     create(identity, 'access', withFamily(opts.access)),
     create(identity, 'refresh', withFamily(opts.refresh)),
   ]);
-  return { accessToken, refreshToken };
+  return { access, refresh };
 }
 
 /** Mints the first pair of a new family (at login). */
-export function createTokenPair(
+export async function createTokenPair(
   create: Creator,
   identity: unknown,
   opts: TokenPairOptions = {},
 ): Promise<TokenPair> {
-  return pair(create, identity, crypto.randomUUID(), opts);
-}
-
-/** The `jti` and `exp` of a token we have just signed (its payload needs no verification). */
-function claimsOf(token: string): { jti: string; exp: number | undefined } {
-  const payload = JSON.parse(decodeBase64urlText(token.split('.')[1]!)) as JwtPayload;
-  return { jti: payload.jti as string, exp: typeof payload.exp === 'number' ? payload.exp : undefined };
+  const { access, refresh } = await mintPair(create, identity, crypto.randomUUID(), opts);
+  return { accessToken: access.token, refreshToken: refresh.token };
 }
 
 /**
@@ -84,7 +78,7 @@ export async function rotateRefreshToken(
   token: VerifiedToken<any>,
   opts: TokenPairOptions = {},
   reuseGraceMs = 0,
-  report: (error: TRPCError) => void = () => {},
+  report: (error: unknown) => void = () => {},
 ): Promise<TokenPair> {
   const { payload, header } = token;
   const family = typeof payload[FAMILY_CLAIM] === 'string' ? (payload[FAMILY_CLAIM] as string) : token.jti;
@@ -98,22 +92,26 @@ export async function rotateRefreshToken(
   }
   // Minted first, committed second: the store's decision is the last step, so nothing it refuses
   // ever leaves this function.
-  const next = await pair(create, token.identity, family, {
+  const { access, refresh } = await mintPair(create, token.identity, family, {
     ...opts,
     access: { fresh: false, ...opts.access },
   });
-  const access = claimsOf(next.accessToken);
-  const refresh = claimsOf(next.refreshToken);
+  const nextJti = refresh.jti;
+  if (nextJti === undefined) {
+    throw new TypeError(
+      "trpc-jwt-extended: rotateRefreshToken: custom claims removed the new refresh token's jti",
+    );
+  }
   const exp =
     access.exp === undefined || refresh.exp === undefined ? undefined : Math.max(access.exp, refresh.exp);
   // A store that throws (Redis down) fails closed: 500, its error the `cause`, never shown.
   const outcome = await failClosed(
-    () => store.rotate(payload, family, { jti: refresh.jti, exp }, { reuseGraceMs }),
+    () => store.rotate(payload, family, { jti: nextJti, exp }, { reuseGraceMs }),
     'Token rotation failed: the store threw',
   ).catch((error: unknown) => {
-    if (error instanceof TRPCError && error.code === 'INTERNAL_SERVER_ERROR') report(error);
+    report(error);
     throw error;
   });
   if (outcome !== 'rotated') throw new RevokedTokenError('Token has been revoked', { header, payload });
-  return next;
+  return { accessToken: access.token, refreshToken: refresh.token };
 }

@@ -198,7 +198,11 @@ export async function createToken(
 /** A new token and the `csrf` claim it carries (undefined when it carries no string one). */
 export interface MintedToken {
   token: string;
+  /** The claims as signed (custom claims merged), for callers that need them without decoding. */
   csrf: string | undefined;
+  jti: string | undefined;
+  /** UNIX seconds; undefined when the token never expires (or a custom claim made `exp` no number). */
+  exp: number | undefined;
 }
 
 /** The value of `claim` after the custom claims are merged over `value` (the last source wins). */
@@ -212,8 +216,9 @@ function mergedClaim(
 }
 
 /**
- * `createToken`, also handing back the `csrf` claim it wrote, so a caller that sets the token's
- * cookies (implicit refresh) need not decode the token it just signed.
+ * `createToken`, also handing back the `csrf`, `jti` and `exp` claims it wrote, so a caller that sets
+ * the token's cookies (implicit refresh) or records it (rotation) need not decode the token it just
+ * signed.
  */
 export async function mintToken(
   config: ResolvedConfig,
@@ -293,6 +298,13 @@ export async function mintToken(
   const signingInput = `${headerSegment}.${encodeBase64url(payloadJson)}`;
   const signed = sign(alg, key, signingInput); // base64url text, synchronous on node:crypto
   const token = `${signingInput}.${typeof signed === 'string' ? signed : await signed}`;
-  const csrfClaim = mergedClaim('csrf', csrf, loaderClaims, opts.additionalClaims);
-  return { token, csrf: typeof csrfClaim === 'string' ? csrfClaim : undefined };
+  const claim = (name: string, value: unknown) =>
+    mergedClaim(name, value, loaderClaims, opts.additionalClaims);
+  const [csrfClaim, jtiClaim, expClaim] = [claim('csrf', csrf), claim('jti', jti), claim('exp', exp)];
+  return {
+    token,
+    csrf: typeof csrfClaim === 'string' ? csrfClaim : undefined,
+    jti: typeof jtiClaim === 'string' ? jtiClaim : undefined,
+    exp: typeof expClaim === 'number' ? expClaim : undefined,
+  };
 }
